@@ -1,0 +1,9 @@
+// [hello]
+#include <zephyr/zephyr.hpp>
+
+int main() {
+    zephyr::App app;
+    app.get("/", [] { return "Hello, World!"; });
+    app.run();
+}
+// [hello]

@@ -1,0 +1,37 @@
+// zephyr/zephyr.hpp — everything the common path needs, in one include.
+//
+//     #include <zephyr/zephyr.hpp>
+//
+//     int main() {
+//         zephyr::App app;
+//         app.get("/", [] { return "Hello, World!"; });
+//         app.run();
+//     }
+#pragma once
+
+#include <zephyr/config.hpp>
+#include <zephyr/app.hpp>
+#include <zephyr/core/task.hpp>
+#include <zephyr/http/error.hpp>
+#include <zephyr/http/layers/access_log.hpp>
+#include <zephyr/http/layers/compression.hpp>
+#include <zephyr/http/layers/error_boundary.hpp>
+#include <zephyr/http/layers/layer.hpp>
+#include <zephyr/http/layers/request_id.hpp>
+#include <zephyr/http/layers/timeout.hpp>
+#include <zephyr/http/request.hpp>
+#include <zephyr/http/response.hpp>
+#include <zephyr/http/status.hpp>
+
+namespace zephyr {
+
+using http::HttpError;
+using http::Next;
+using http::Request;
+using http::Response;
+using http::Route;
+using http::Router;
+using http::status;
+namespace layers = http::layers;
+
+}  // namespace zephyr

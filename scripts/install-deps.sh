@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages Zephyr needs to build, test and benchmark.
+# Idempotent: only packages that are missing are installed. Run as root (or with sudo available).
+set -euo pipefail
+
+groups="${*:-build}"
+pkgs=()
+for g in $groups; do
+  case "$g" in
+    build) pkgs+=(build-essential cmake ninja-build pkg-config
+                  libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
+                  libssl-dev zlib1g-dev libbrotli-dev libspdlog-dev libfmt-dev) ;;
+    test)  pkgs+=(libgtest-dev libgmock-dev clang libclang-rt-14-dev curl openssl procps) ;;
+    bench) pkgs+=(libbenchmark-dev wrk nginx-light util-linux procps) ;;
+    *) echo "install-deps: unknown group '$g' (build, test, bench)" >&2; exit 2 ;;
+  esac
+done
+
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "install-deps: installing ${missing[*]}"
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
