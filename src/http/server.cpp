@@ -79,10 +79,19 @@ struct worker {
     conn_base* first = nullptr;
     std::size_t connections = 0;
     bool draining = false;
+    bool destroying = false;
     asio::io_context ioc{1};
     std::optional<tcp::acceptor> acceptor;
     std::optional<asio::steady_timer> sweeper;
     std::thread thread;
+
+    // Connections cut off by the drain deadline are destroyed with the io_context; they must not touch the
+    // acceptor or sweeper then.
+    ~worker() {
+        destroying = true;
+        acceptor.reset();
+        sweeper.reset();
+    }
 
     void link(conn_base* c) noexcept {
         c->next = first;
@@ -161,6 +170,8 @@ public:
     ~connection() {
         w_.unlink(this);
         delete[] buf_;
+        // The last connection of a draining thread lets the sweeper, and so the thread, finish now.
+        if (!w_.destroying && w_.draining && w_.connections == 0 && w_.sweeper) w_.sweeper->cancel();
     }
 
     static Task<void> serve(Server::impl& srv, worker& w, Stream s) {
@@ -489,8 +500,11 @@ private:
         bool failed = false;
         try {
             co_await producer(sink);
+        } catch (const boost::system::system_error& e) {
+            log::debug(fmt::format("streamed response aborted: {}", e.what()));  // the client went away
+            failed = true;
         } catch (const std::exception& e) {
-            log::error(fmt::format("streamed response aborted: {}", e.what()));
+            log::error(fmt::format("streamed response aborted by its producer: {}", e.what()));
             failed = true;
         }
         // A body cut short must not look complete: close without the last chunk.
