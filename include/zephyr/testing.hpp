@@ -55,8 +55,8 @@ private:
 
 /// Extra request parts for Client and Server calls.
 struct request_options {
-    std::vector<std::pair<std::string, std::string>> headers;
-    std::string body;
+    std::vector<std::pair<std::string, std::string>> headers{};
+    std::string body{};
 };
 
 /// In-process client: same parser, router, layers and error handling as the server, no socket.

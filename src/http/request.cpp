@@ -100,6 +100,23 @@ void Request::set_target(std::string_view target) noexcept {
     query_params_.reset();
 }
 
+void Request::reset() noexcept {
+    method_ = http::method::get;
+    method_name_ = "GET";
+    target_ = path_ = "/";
+    query_ = {};
+    version_minor_ = 1;
+    keep_alive_ = true;
+    headers_.clear();
+    if (body_.capacity() > 64 * 1024) std::string{}.swap(body_);
+    body_.clear();
+    params_.clear();
+    query_params_.reset();
+    extensions_ = http::extensions{};
+    route_ = nullptr;
+    remote_address_ = {};
+}
+
 std::string_view Request::param(std::string_view name) const {
     for (const auto& p : params_)
         if (p.name == name) return p.value;

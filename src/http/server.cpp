@@ -194,27 +194,33 @@ private:
 
     std::string_view buffered() const noexcept { return {buf_ + begin_, end_ - begin_}; }
 
-    // Reads more bytes into the buffer. False on end of stream, error, timeout or shutdown.
-    Task<bool> fill() {
+    // Makes room at the end of the buffer for a read. False when the buffer is at its limit (the parser has
+    // rejected such a request before this can happen).
+    bool make_room() {
         if (buf_ == nullptr) {
             buf_ = new char[initial_buffer];
             cap_ = initial_buffer;
         }
-        if (end_ == cap_) {
-            if (begin_ > 0) {
-                std::memmove(buf_, buf_ + begin_, end_ - begin_);
-                end_ -= begin_;
-                begin_ = 0;
-            } else {
-                if (cap_ >= srv_.max_buffer) co_return false;  // the parser rejects before this
-                std::size_t next = std::min(cap_ * 2, srv_.max_buffer);
-                char* grown = new char[next];
-                std::memcpy(grown, buf_, end_);
-                delete[] buf_;
-                buf_ = grown;
-                cap_ = next;
-            }
+        if (end_ < cap_) return true;
+        if (begin_ > 0) {
+            std::memmove(buf_, buf_ + begin_, end_ - begin_);
+            end_ -= begin_;
+            begin_ = 0;
+            return true;
         }
+        if (cap_ >= srv_.max_buffer) return false;
+        std::size_t next = std::min(cap_ * 2, srv_.max_buffer);
+        char* grown = new char[next];
+        std::memcpy(grown, buf_, end_);
+        delete[] buf_;
+        buf_ = grown;
+        cap_ = next;
+        return true;
+    }
+
+    // Reads more bytes into the buffer. False on end of stream, error, timeout or shutdown.
+    Task<bool> fill() {
+        if (!make_room()) co_return false;
         error_code ec;
         std::size_t n = co_await stream_.async_read_some(asio::buffer(buf_ + end_, cap_ - end_),
                                                          asio::redirect_error(asio::use_awaitable, ec));
@@ -262,6 +268,21 @@ private:
         co_return ok;
     }
 
+    // Sends out_ directly when the socket takes all of it. True when nothing is left to send.
+    bool try_flush_now() {
+        if (out_.empty()) return true;
+        if constexpr (plain) {
+            error_code ec;
+            std::size_t n = stream_.write_some(asio::buffer(out_), ec);
+            if (!ec && n == out_.size()) {
+                out_.clear();
+                return true;
+            }
+            if (!ec) out_.erase(0, n);
+        }
+        return false;
+    }
+
     // Answers a request the parser rejected, then the connection closes.
     Task<void> reject(const detail::parse_error& err) {
         Response res{err.code, fmt::format("{}: {}\n", reason_phrase(err.code), err.message)};
@@ -294,14 +315,19 @@ private:
                 }
                 begin_ = end_ = 0;
                 if (out_.capacity() > flush_threshold) std::string{}.swap(out_);
+                if (!owned_head_.empty()) std::string{}.swap(owned_head_);
                 set_phase(phase::idle, srv_.config.timeouts.idle);
             } else if (state != phase::head) {
                 set_phase(phase::head, srv_.config.timeouts.header);
             }
-            if (!co_await fill()) {
-                if (timed_out && state == phase::head) {
+            // Read directly here rather than through fill(): no coroutine frame on the hot path.
+            if (!make_room()) break;
+            std::size_t n = co_await stream_.async_read_some(asio::buffer(buf_ + end_, cap_ - end_),
+                                                             asio::redirect_error(asio::use_awaitable, ec));
+            end_ += n;
+            if (ec) {
+                if (timed_out && state == phase::head)
                     co_await reject({status::request_timeout, "the request was not received in time"});
-                }
                 break;
             }
             if (state == phase::idle) set_phase(phase::head, srv_.config.timeouts.header);
@@ -310,8 +336,8 @@ private:
             while (open && begin_ < end_) {
                 detail::request_head head;
                 detail::parse_error err;
-                Request req;
-                auto st = detail::parse_request_head(buffered(), srv_.plimits, head, req.mutable_headers(), err,
+                req_.reset();
+                auto st = detail::parse_request_head(buffered(), srv_.plimits, head, req_.mutable_headers(), err,
                                                      scan_from_);
                 if (st == detail::parse_status::incomplete) break;
                 if (st == detail::parse_status::error) {
@@ -321,10 +347,57 @@ private:
                     break;
                 }
                 set_phase(phase::handling, std::chrono::milliseconds{0});
-                open = co_await handle(req, head);
+                const std::uint64_t length = head.content_length.value_or(0);
+                if (length > srv_.config.limits.max_body) {
+                    co_await flush();
+                    co_await reject({status::payload_too_large, "request body too large"});
+                    open = false;
+                    break;
+                }
+
+                // The body: usually already in the buffer; otherwise read it (slow path, own coroutine).
+                std::size_t consumed = head.size;
+                if (!head.chunked && length <= end_ - begin_ - head.size) {
+                    if (length > 0) req_.body().assign(buf_ + begin_ + head.size, static_cast<std::size_t>(length));
+                    consumed += static_cast<std::size_t>(length);
+                } else if (!co_await read_body(head, consumed)) {
+                    open = false;
+                    break;
+                }
+
+                bool keep_alive = head.keep_alive && !w_.draining;
+                req_.set_method(head.method, head.method_name);
+                req_.set_target(head.target);
+                req_.set_version_minor(head.version_minor);
+                req_.set_keep_alive(keep_alive);
+                req_.set_remote_address(remote_);
+
+                Response res;
+                const detail::chain* ch = nullptr;
+                try {
+                    ch = &srv_.table.match(req_);
+                } catch (...) {
+                    res = error_response(req_, std::current_exception());
+                }
+                if (ch != nullptr) {
+                    if (ch->sync())
+                        res = ch->run_sync(req_);  // a plain handler: no coroutine at all
+                    else
+                        res = co_await ch->run(req_);
+                }
+
+                keep_alive = keep_alive && !w_.draining;
+                if (!res.file() && !res.stream() && res.body().size() <= inline_body_limit) {
+                    append_response(res, keep_alive);
+                } else if (!co_await send(req_, res, keep_alive)) {
+                    keep_alive = false;
+                }
+                begin_ += consumed;
+                if (begin_ >= end_) begin_ = end_ = 0;
+                open = keep_alive;
                 if (out_.size() >= flush_threshold && !co_await flush()) open = false;
             }
-            if (!co_await flush()) break;
+            if (!try_flush_now() && !co_await flush()) break;
         }
         error_code ignored;
         if constexpr (!plain) {
@@ -338,107 +411,76 @@ private:
         lowest(stream_).close(ignored);
     }
 
-    // Reads the body (if any), runs the route and serializes the response. Returns false when the connection
-    // must close afterwards.
-    Task<bool> handle(Request& req, detail::request_head& head) {
-        std::string owned_head;  // the head, copied when reading the body needs the buffer
+    // Serializes a response with a text body into out_.
+    void append_response(const Response& res, bool& keep_alive) {
+        if (auto c = res.headers().get("Connection"); c && has_token(*c, "close")) keep_alive = false;
+        const std::string& body = res.body();
+        detail::serialize_head(out_, res, body.size(), keep_alive, false, srv_.config.server_name,
+                               req_.version_minor());
+        if (req_.method() != method::head && !status_forbids_body(res.status())) out_ += body;
+    }
+
+    // Reads a body that is not (completely) in the buffer yet. `consumed` becomes the number of bytes of the
+    // buffer (from begin_) that the request used. False when the connection must close.
+    Task<bool> read_body(detail::request_head& head, std::size_t& consumed) {
         const std::uint64_t max_body = srv_.config.limits.max_body;
-        bool keep_alive = head.keep_alive && !w_.draining;
-
-        if (head.content_length && *head.content_length > max_body) {
-            co_await flush();
-            co_await reject({status::payload_too_large, "request body too large"});
-            co_return false;
-        }
-
-        std::size_t consumed = head.size;  // bytes of the buffer this request used
-        if (head.content_length && *head.content_length > 0) {
+        rebase_head(head);
+        if (head.content_length) {
             const auto length = static_cast<std::size_t>(*head.content_length);
-            std::size_t have = std::min(length, end_ - begin_ - head.size);
-            req.body().assign(buf_ + begin_ + head.size, have);
-            consumed += have;
-            if (have < length) {
-                rebase_head(owned_head, head, req);
-                if (head.expect_continue && !co_await send_continue()) co_return false;
-                req.body().resize(length);
-                begin_ = end_ = 0;
-                while (have < length) {
-                    set_phase(phase::body, srv_.config.timeouts.body);
-                    error_code ec;
-                    std::size_t n = co_await stream_.async_read_some(
-                        asio::buffer(req.body().data() + have, length - have),
-                        asio::redirect_error(asio::use_awaitable, ec));
-                    have += n;
-                    if (ec) {
-                        if (timed_out) co_await reject({status::request_timeout, "the request body was not received in time"});
-                        co_return false;
-                    }
-                }
-                consumed = 0;
-            }
-        } else if (head.chunked) {
-            detail::chunked_decoder dec;
-            detail::parse_error err;
-            std::size_t pos = begin_ + head.size;
-            bool rebased = false;
-            while (true) {
-                std::size_t used = 0;
-                auto r = dec.feed({buf_ + pos, end_ - pos}, used, req.body(), max_body, srv_.plimits, err);
-                pos += used;
-                if (r == detail::chunked_decoder::result::done) break;
-                if (r == detail::chunked_decoder::result::error) {
-                    co_await flush();
-                    co_await reject(err);
-                    co_return false;
-                }
-                if (!rebased) {
-                    rebase_head(owned_head, head, req);
-                    if (head.expect_continue && !co_await send_continue()) co_return false;
-                    rebased = true;
-                }
-                begin_ = end_ = pos = 0;  // everything buffered was consumed by the decoder
+            std::size_t have = end_ - begin_ - head.size;  // less than length, or we would not be here
+            req_.body().resize(length);
+            std::memcpy(req_.body().data(), buf_ + begin_ + head.size, have);
+            begin_ = end_ = 0;
+            consumed = 0;
+            if (head.expect_continue && !co_await send_continue()) co_return false;
+            while (have < length) {
                 set_phase(phase::body, srv_.config.timeouts.body);
-                if (!co_await fill()) {
+                error_code ec;
+                std::size_t n = co_await stream_.async_read_some(asio::buffer(req_.body().data() + have, length - have),
+                                                                 asio::redirect_error(asio::use_awaitable, ec));
+                have += n;
+                if (ec) {
                     if (timed_out) co_await reject({status::request_timeout, "the request body was not received in time"});
                     co_return false;
                 }
             }
-            consumed = pos - begin_;
+            co_return true;
         }
-
-        req.set_method(head.method, head.method_name);
-        req.set_target(head.target);
-        req.set_version_minor(head.version_minor);
-        req.set_keep_alive(keep_alive);
-        if (!remote_.empty()) req.set_remote_address(remote_);
-
-        Response res;
-        const detail::chain* ch = nullptr;
-        try {
-            ch = &srv_.table.match(req);
-        } catch (...) {
-            res = error_response(req, std::current_exception());
+        detail::chunked_decoder dec;
+        detail::parse_error err;
+        std::size_t pos = begin_ + head.size;
+        bool asked = false;
+        while (true) {
+            std::size_t used = 0;
+            auto r = dec.feed({buf_ + pos, end_ - pos}, used, req_.body(), max_body, srv_.plimits, err);
+            pos += used;
+            if (r == detail::chunked_decoder::result::done) break;
+            if (r == detail::chunked_decoder::result::error) {
+                co_await flush();
+                co_await reject(err);
+                co_return false;
+            }
+            if (head.expect_continue && !asked) {
+                asked = true;
+                if (!co_await send_continue()) co_return false;
+            }
+            begin_ = end_ = pos = 0;  // the decoder consumed everything buffered
+            set_phase(phase::body, srv_.config.timeouts.body);
+            if (!co_await fill()) {
+                if (timed_out) co_await reject({status::request_timeout, "the request body was not received in time"});
+                co_return false;
+            }
         }
-        if (ch != nullptr) {
-            if (ch->sync())
-                res = ch->run_sync(req);
-            else
-                res = co_await ch->run(req);
-        }
-
-        keep_alive = keep_alive && !w_.draining;
-        bool ok = co_await send(req, res, keep_alive);
-        begin_ += consumed;
-        if (begin_ >= end_) begin_ = end_ = 0;
-        co_return ok && keep_alive;
+        consumed = pos - begin_;
+        co_return true;
     }
 
     // Copies the head out of the read buffer and re-parses it there, so the buffer can be reused for the body.
-    void rebase_head(std::string& owned, detail::request_head& head, Request& req) {
-        owned.assign(buf_ + begin_, head.size);
+    void rebase_head(detail::request_head& head) {
+        owned_head_.assign(buf_ + begin_, head.size);
         detail::parse_error err;
         std::size_t scan = 0;
-        detail::parse_request_head(owned, srv_.plimits, head, req.mutable_headers(), err, scan);
+        detail::parse_request_head(owned_head_, srv_.plimits, head, req_.mutable_headers(), err, scan);
     }
 
     Task<bool> send_continue() {
@@ -580,7 +622,9 @@ private:
     std::size_t end_ = 0;
     std::size_t scan_from_ = 0;
     std::string out_;
+    std::string owned_head_;  // a request's head, copied out of buf_ while its body is read
     std::string remote_;
+    Request req_;             // reused by every request on the connection, keeping its capacity
 };
 
 }  // namespace

@@ -141,7 +141,10 @@ public:
     header_view& mutable_headers() noexcept { return headers_; }
     std::vector<path_param>& mutable_params() noexcept { return params_; }
     void set_route(const route_info* r) noexcept { route_ = r; }
-    void set_remote_address(std::string a) { remote_address_ = std::move(a); }
+    /// `a` must outlive the request (the server passes its connection's copy).
+    void set_remote_address(std::string_view a) noexcept { remote_address_ = a; }
+    /// Clears the request for reuse by the next request on a connection, keeping allocated capacity.
+    void reset() noexcept;
 
 private:
     [[noreturn]] static void conversion_failed(std::string_view what, std::string_view name,
@@ -160,7 +163,7 @@ private:
     mutable std::optional<std::vector<std::pair<std::string, std::string>>> query_params_;
     http::extensions extensions_;
     const route_info* route_ = nullptr;
-    std::string remote_address_;
+    std::string_view remote_address_;
 };
 
 }  // namespace zephyr::http

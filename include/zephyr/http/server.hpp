@@ -41,8 +41,8 @@ struct server_timeouts {
 
 /// A certificate chain and private key in PEM files; set to serve HTTPS.
 struct tls_config {
-    std::string cert_file;
-    std::string key_file;
+    std::string cert_file{};
+    std::string key_file{};
 };
 
 /// Everything the server needs to listen.
