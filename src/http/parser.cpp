@@ -82,7 +82,16 @@ parse_status parse_request_head(std::string_view buf, const parser_limits& limit
     const char* base = buf.data();
     std::size_t from = scan_from < start ? start : scan_from;
     const void* found = nullptr;
-    if (buf.size() >= from + 4) found = memmem(base + from, buf.size() - from, "\r\n\r\n", 4);
+    // Find CR LF CR LF by jumping between LFs with memchr: faster than glibc's generic memmem for heads.
+    for (const char* p = base + from + 3; p < base + buf.size();) {
+        const char* lf = static_cast<const char*>(memchr(p, '\n', static_cast<std::size_t>(base + buf.size() - p)));
+        if (lf == nullptr) break;
+        if (lf[-1] == '\r' && lf[-2] == '\n' && lf[-3] == '\r') {
+            found = lf - 3;
+            break;
+        }
+        p = lf + 1;
+    }
     if (found == nullptr) {
         std::string_view pending = buf.substr(start);
         std::size_t line_end = pending.find("\r\n");

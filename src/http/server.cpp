@@ -80,7 +80,8 @@ struct worker {
     std::size_t connections = 0;
     bool draining = false;
     bool destroying = false;
-    asio::io_context ioc{1};
+    // Every socket and timer of a worker is used only from its own thread, so the reactor needs no locks.
+    asio::io_context ioc{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
     std::optional<tcp::acceptor> acceptor;
     std::optional<asio::steady_timer> sweeper;
     std::thread thread;

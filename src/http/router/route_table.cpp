@@ -361,7 +361,7 @@ std::string route_table::url_for(std::string_view name,
             case segment::catch_all: out += percent_encode(value_of(seg.text), true); break;
         }
     }
-    if (out.empty()) out = "/";
+    if (out.empty()) out.push_back('/');  // (not `out = "/"`: GCC 12 -O3 warns falsely, -Wrestrict)
     char sep = '?';
     for (std::size_t i = 0; i < params.size(); ++i) {
         if (used[i]) continue;
