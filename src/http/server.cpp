@@ -699,6 +699,17 @@ void Server::impl::start() {
         w->acceptor->set_option(tcp::acceptor::reuse_address{true});
         int one = 1;
         ::setsockopt(w->acceptor->native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+        if (i == 0 && port != 0) {
+            // SO_REUSEPORT would let this server silently share the port with another one already running. A
+            // probe bound without it (but with SO_REUSEADDR, so TIME_WAIT leftovers do not count) fails exactly
+            // when something listens there.
+            tcp::acceptor probe{w->ioc};
+            probe.open(ep.protocol());
+            probe.set_option(tcp::acceptor::reuse_address{true});
+            probe.bind(ep, ec);
+            if (ec) throw std::system_error{ec, fmt::format("cannot listen on {}:{}", config.host, port)};
+            probe.close();
+        }
         w->acceptor->bind(ep, ec);
         if (ec) throw std::system_error{ec, fmt::format("cannot listen on {}:{}", config.host, port)};
         w->acceptor->listen(asio::socket_base::max_listen_connections);

@@ -439,6 +439,17 @@ TEST(server, serves_from_several_threads) {
     for (auto& c : conns) EXPECT_EQ(c.read_response().status(), 200);
 }
 
+TEST(server, refuses_to_start_on_a_port_another_server_listens_on) {
+    App app;
+    make_app(app);
+    Server first{app};
+    auto cfg = Server::test_config();
+    cfg.port = first.port();
+    zephyr::http::Server second{app, cfg};
+    EXPECT_THROW(second.start(), std::system_error);
+    EXPECT_EQ(first.get("/").status(), 200);
+}
+
 TEST(server, refuses_to_start_on_a_port_in_use) {
     App other;
     make_app(other);
