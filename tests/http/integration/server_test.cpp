@@ -322,6 +322,20 @@ TEST(server, survives_clients_that_vanish) {
     EXPECT_EQ(server.server().connection_count(), 0u);
 }
 
+TEST(server, closes_a_connection_whose_client_stops_reading) {
+    App app;
+    make_app(app);
+    Server server{app, config_with([](auto& c) { c.timeouts.write = 300ms; })};
+    Connection stuck = server.connect();
+    stuck.write("GET /big-stream HTTP/1.1\r\nHost: t\r\n\r\n");  // 12.8 MB, never read
+    auto deadline = std::chrono::steady_clock::now() + 5s;
+    std::this_thread::sleep_for(100ms);
+    while (server.server().connection_count() > 0 && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(20ms);
+    EXPECT_EQ(server.server().connection_count(), 0u);
+    EXPECT_EQ(server.get("/").status(), 200);
+}
+
 TEST(server, a_throwing_handler_gets_500_and_the_connection_lives_on) {
     App app;
     make_app(app);
