@@ -54,7 +54,10 @@ using boost::system::error_code;
 
 namespace {
 
-constexpr std::size_t initial_buffer = 4 * 1024;  // per connection; grows for large heads, shrinks when idle
+// Read buffer per connection: small while idle (it is held by the pending read), larger while requests keep
+// arriving faster than one buffer at a time (pipelining), and as large as the limits allow for a big head.
+constexpr std::size_t initial_buffer = 2 * 1024;
+constexpr std::size_t busy_buffer = 16 * 1024;
 constexpr std::size_t flush_threshold = 64 * 1024;
 constexpr std::size_t inline_body_limit = 16 * 1024;  // larger bodies are written from their own buffer
 
@@ -203,7 +206,7 @@ private:
             cap_ = initial_buffer;
         }
         if (end_ < cap_) return true;
-        if (begin_ > 0) {
+        if (begin_ > 0 && (cap_ >= busy_buffer || cap_ >= srv_.max_buffer)) {
             std::memmove(buf_, buf_ + begin_, end_ - begin_);
             end_ -= begin_;
             begin_ = 0;
@@ -212,10 +215,12 @@ private:
         if (cap_ >= srv_.max_buffer) return false;
         std::size_t next = std::min(cap_ * 2, srv_.max_buffer);
         char* grown = new char[next];
-        std::memcpy(grown, buf_, end_);
+        std::memcpy(grown, buf_ + begin_, end_ - begin_);
         delete[] buf_;
         buf_ = grown;
         cap_ = next;
+        end_ -= begin_;
+        begin_ = 0;
         return true;
     }
 
