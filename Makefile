@@ -8,7 +8,7 @@ FUZZ_SECONDS ?= 20
 all: build
 
 build:
-	@scripts/install-deps.sh build
+	@scripts/install-deps.sh build test bench
 	cmake --preset release
 	cmake --build --preset release
 
@@ -31,6 +31,7 @@ fuzz:
 	scripts/fuzz.sh build/fuzz $(FUZZ_SECONDS)
 
 format:
+	@scripts/install-deps.sh format
 	find include src tests examples bench fuzz -name '*.cpp' -o -name '*.hpp' | xargs clang-format -i
 
 clean:

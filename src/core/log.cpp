@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include <atomic>
+#include <cstdio>
 #include <cstdlib>
 #include <mutex>
 #include <string>
@@ -18,9 +19,17 @@ spdlog::level::level_enum to_spd(level l) {
 
 level initial_level() {
     const char* env = std::getenv("ZEPHYR_LOG_LEVEL");
-    if (env == nullptr) return level::info;
-    auto parsed = spdlog::level::from_str(env);
-    return static_cast<level>(static_cast<int>(parsed));
+    if (env == nullptr || *env == '\0') return level::info;
+    std::string_view name{env};
+    // spdlog maps unknown names to "off"; a typo must not silence every log, so only exact names count.
+    for (auto l : {level::trace, level::debug, level::info, level::warn, level::error, level::critical, level::off}) {
+        auto sv = spdlog::level::to_string_view(to_spd(l));
+        if (name == std::string_view{sv.data(), sv.size()} || (l == level::warn && name == "warning") ||
+            (l == level::error && name == "err"))
+            return l;
+    }
+    std::fprintf(stderr, "ZEPHYR_LOG_LEVEL='%s' is not one of trace, debug, info, warn, error, critical, off; using info\n", env);
+    return level::info;
 }
 
 std::atomic<level> g_level{initial_level()};

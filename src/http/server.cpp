@@ -638,6 +638,11 @@ private:
 Task<void> Server::impl::accept_loop(worker& w) {
     while (w.acceptor && w.acceptor->is_open()) {
         error_code ec;
+        // At the connection limit, stop accepting until connections close; clients wait in the backlog.
+        while (w.connections >= config.limits.max_connections && !w.draining) {
+            asio::steady_timer t{w.ioc, std::chrono::milliseconds{10}};
+            co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+        }
         tcp::socket sock = co_await w.acceptor->async_accept(asio::redirect_error(asio::use_awaitable, ec));
         if (ec) {
             if (ec == asio::error::operation_aborted || !w.acceptor->is_open()) break;

@@ -336,6 +336,22 @@ TEST(server, closes_a_connection_whose_client_stops_reading) {
     EXPECT_EQ(server.get("/").status(), 200);
 }
 
+TEST(server, waits_at_the_connection_limit) {
+    App app;
+    make_app(app);
+    Server server{app, config_with([](auto& c) { c.limits.max_connections = 2; })};
+    Connection a = server.connect(), b = server.connect();
+    a.write(head_of());
+    b.write(head_of());
+    EXPECT_EQ(a.read_response().status(), 200);
+    EXPECT_EQ(b.read_response().status(), 200);
+    Connection waiting = server.connect(300ms);  // the kernel completes the handshake; the server does not accept
+    waiting.write(head_of());
+    EXPECT_THROW(waiting.read_response(), std::runtime_error);
+    a.close();
+    EXPECT_EQ(waiting.read_response().status(), 200);
+}
+
 TEST(server, a_throwing_handler_gets_500_and_the_connection_lives_on) {
     App app;
     make_app(app);
