@@ -63,14 +63,14 @@ Response Response::problem(http::status s, std::string_view detail) {
 
 Response Response::file(std::string path, std::string_view content_type) {
     Response r{status::ok};
-    r.headers_.add("Content-Type", std::string{content_type.empty() ? guess_content_type(path) : content_type});
+    r.headers_.append("Content-Type", content_type.empty() ? guess_content_type(path) : content_type);
     r.payload_ = file_body{std::move(path), 0, std::nullopt};
     return r;
 }
 
 Response Response::stream(stream_producer producer, std::string_view content_type) {
     Response r{status::ok};
-    r.headers_.add("Content-Type", std::string{content_type});
+    r.headers_.append("Content-Type", content_type);
     r.payload_ = std::move(producer);
     return r;
 }

@@ -50,10 +50,11 @@ public:
     Response() = default;
     /// An empty response with status `s`.
     explicit Response(http::status s) : status_{s} {}
-    /// A response with a text body and a Content-Type.
+    /// A response with a text body and a Content-Type. Throws std::invalid_argument for a Content-Type with
+    /// CR, LF or NUL.
     Response(http::status s, std::string body, std::string_view content_type = "text/plain; charset=utf-8")
         : status_{s}, body_{std::move(body)} {
-        headers_.add("Content-Type", std::string{content_type});
+        headers_.append("Content-Type", content_type);
     }
 
     /// text/plain; charset=utf-8.

@@ -4,6 +4,9 @@
 #include <zephyr/http/layers/error_boundary.hpp>
 #include <zephyr/http/layers/request_id.hpp>
 
+#include <boost/asio/cancellation_state.hpp>
+#include <boost/asio/this_coro.hpp>
+
 #include <fmt/format.h>
 
 #include <optional>
@@ -60,13 +63,17 @@ Task<Response> error_boundary::operator()(Request& req, Next next) const {
 namespace detail {
 
 Task<Response> chain::invoke_endpoint(Request& req) const {
-    std::optional<Response> failed;
+    std::exception_ptr error;
     try {
         co_return co_await ep->call(req);
     } catch (...) {
-        failed.emplace(error_response(req, std::current_exception()));
+        error = std::current_exception();
     }
-    co_return std::move(*failed);
+    // A handler cancelled by an outer layer (timeout) fails at its current await; that is no handler bug, so
+    // it is not logged as one, and the layer that cancelled it answers the client.
+    boost::asio::cancellation_state cs = co_await boost::asio::this_coro::cancellation_state;
+    if (cs.cancelled() != boost::asio::cancellation_type::none) co_return Response{status::service_unavailable};
+    co_return error_response(req, error);
 }
 
 Task<Response> chain::run(Request& req) const {

@@ -15,7 +15,9 @@ bool is_name_char(char c) { return is_name_start(c) || (c >= '0' && c <= '9'); }
 
 bool is_integer(std::string_view s) {
     if (s.empty()) return false;
-    std::size_t i = (s[0] == '-' || s[0] == '+') ? 1 : 0;
+    // An optional '-' and digits: exactly what Request::param<int>() converts, so a matched {id:int} never
+    // fails to convert for its syntax ("+5" is not matched).
+    std::size_t i = s[0] == '-' ? 1 : 0;
     if (i == s.size()) return false;
     for (; i < s.size(); ++i)
         if (s[i] < '0' || s[i] > '9') return false;
@@ -180,6 +182,11 @@ route_entry& route_table::add(Router& owner, std::vector<http::method> ms, std::
         if (m == http::method::other)
             throw route_error{fmt::format("route '{}': method::other cannot be routed", full)};
 
+    // A taken name rejects the whole route, before the tree changes (set_name below then cannot fail).
+    if (auto it = names_.find(o.name); !o.name.empty() && it != names_.end())
+        throw route_error{fmt::format("route '{} {}' cannot be named '{}': route '{}' already has that name",
+                                      methods_text(ms), full, o.name, it->second->describe())};
+
     auto entry = std::make_unique<route_entry>();
     entry->methods = std::move(ms);
     entry->segments = parse_pattern(full);
@@ -275,8 +282,17 @@ void route_table::freeze() {
 
 const node* route_table::find(std::string_view path, http::method m, std::vector<std::string_view>& caps) const {
     if (path.empty() || path[0] != '/') return nullptr;
-    std::size_t start = path.size() == 1 ? std::string_view::npos : 1;
-    return search(tree_, path, start, m, caps);
+    if (path.size() == 1) {
+        // "/" is the root route, or else a root catch-all `/{*rest}` with an empty rest (as "/static/" is for
+        // "/static/{*path}").
+        if (node_accepts(tree_, m)) return &tree_;
+        if (tree_.catch_all && node_accepts(*tree_.catch_all, m)) {
+            caps.push_back(path.substr(1));
+            return tree_.catch_all.get();
+        }
+        return nullptr;
+    }
+    return search(tree_, path, 1, m, caps);
 }
 
 const chain& route_table::match(Request& req) const {

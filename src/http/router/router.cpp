@@ -31,6 +31,7 @@ void Router::add_layer(std::shared_ptr<layer_base> l) {
 }
 
 Route& Route::name(std::string n) {
+    entry_->table->check_not_frozen("a route was named");
     entry_->table->set_name(*entry_, std::move(n));
     return *this;
 }
