@@ -1,8 +1,13 @@
-// Routes with typed path parameters, a group with its own prefix and layer, a custom layer, and url_for.
+// Routes with typed path parameters, a group with its own prefix and layer, a custom layer, url_for, the
+// handler result types, the Request API, and streamed and file bodies.
 #include <zephyr/zephyr.hpp>
 
 #include <chrono>
+#include <cstdint>
 #include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 using namespace zephyr;
 
@@ -29,6 +34,18 @@ struct require_token {
 };
 // [require-token]
 
+// [to-response]
+// Any type is a valid handler result once a to_response() overload sits next to it (found by ADL).
+struct point {
+    int x = 0;
+    int y = 0;
+};
+
+Response to_response(point p) {
+    return Response::json(R"({"x":)" + std::to_string(p.x) + R"(,"y":)" + std::to_string(p.y) + "}");
+}
+// [to-response]
+
 App& make_app(App& app) {
     // [app-layers]
     app.layers(layers::request_id(), layers::access_log(), server_timing, layers::compression());
@@ -47,6 +64,54 @@ App& make_app(App& app) {
     });
     // [routes]
 
+    // [handlers]
+    app.get("/point", [] { return point{3, 4}; });                   // a user type with to_response()
+    app.get("/health", [] { return status::no_content; });           // a bare status
+    app.post("/items", [](Request& req) {                            // a status and a body
+        return std::pair{status::created, "stored " + std::to_string(req.body().size()) + " bytes\n"};
+    });
+    app.get("/old-home", [] { return Response::redirect("/"); });    // a full Response
+    app.get("/later", []() -> Task<std::string> {                    // a coroutine
+        co_return "computed by a coroutine\n";
+    });
+    // [handlers]
+
+    // [request]
+    app.get("/search", [](Request& req) {
+        std::string q = req.query("q").value_or("");           // decoded, '+' is a space
+        std::vector<std::string> tags = req.query_all("tag");  // ?tag=a&tag=b
+        std::string_view agent = req.header("User-Agent").value_or("unknown");
+        std::string_view theme = req.cookie("theme").value_or("light");
+        return "q=" + q + " tags=" + std::to_string(tags.size()) + " agent=" + std::string{agent} +
+               " theme=" + std::string{theme} + "\n";
+    });
+    app.post("/theme/{name}", [](Request& req) {
+        std::string_view name = req.param("name");
+        if (name != "light" && name != "dark")
+            throw HttpError{status::unprocessable_content, "theme must be 'light' or 'dark'"};
+        Response res = Response::redirect("/search", status::see_other);
+        res.set_cookie({.name = "theme", .value = std::string{name}, .path = "/", .http_only = true,
+                        .same_site = http::same_site::lax});
+        return res;
+    });
+    // [request]
+
+    // [request-id]
+    app.get("/whoami", [](Request& req) {
+        const http::request_id* id = req.extensions().get<http::request_id>();  // set by layers::request_id()
+        return "request " + (id ? id->value : std::string{"-"}) + "\n";
+    });
+    // [request-id]
+
+    // [bodies]
+    app.get("/count", [] {
+        return Response::stream([](http::body_writer& out) -> Task<void> {
+            for (int i = 1; i <= 3; ++i) co_await out.write(std::to_string(i) + "\n");
+        });
+    });
+    app.get("/readme", [] { return Response::file("README.md"); });  // relative to the working directory
+    // [bodies]
+
     // [group]
     auto& api = app.group("/api");
     api.layers(require_token{"secret"});
@@ -57,8 +122,15 @@ App& make_app(App& app) {
     return app;
 }
 
+// [main]
 int main() {
     App app;
+    // [config]
+    app.config().limits.max_body = 1024 * 1024;               // 413 above 1 MiB
+    app.config().timeouts.idle = std::chrono::seconds{30};    // close idle keep-alive connections sooner
+    app.config().timeouts.drain = std::chrono::seconds{5};    // graceful shutdown waits at most 5 s
+    // [config]
     make_app(app);
     app.run();
 }
+// [main]
