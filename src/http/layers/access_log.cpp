@@ -3,7 +3,7 @@
 #include <zephyr/http/layers/request_id.hpp>
 
 #include <boost/json/serialize.hpp>
-#include <boost/json/value.hpp>
+#include <boost/json/string_view.hpp>
 
 #include <chrono>
 #include <optional>
@@ -13,30 +13,37 @@
 
 namespace zephyr::http::layers {
 
+namespace {
+
+// A JSON string literal for `s`, escaped.
+std::string quoted(std::string_view s) { return boost::json::serialize(boost::json::string_view{s.data(), s.size()}); }
+
+}  // namespace
+
+// Built by hand rather than through boost::json::object so that numbers keep a fixed, readable form
+// (Boost.JSON would print a duration of 0.014 ms as 1.4E-2).
 std::string access_log::format(const Request& req, const Response& res, double duration_ms, bool include_query) {
     auto now = std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now());
-    boost::json::object o;
-    o["time"] = fmt::format("{:%Y-%m-%dT%H:%M:%S}Z", now);
-    o["method"] = req.method_name();
-    o["path"] = req.path();
-    if (include_query && !req.query_string().empty()) o["query"] = req.query_string();
-    if (const route_info* r = req.route()) {
-        o["route"] = r->name.empty() ? r->pattern : r->name;
-    } else {
-        o["route"] = nullptr;
-    }
-    o["status"] = to_int(res.status());
-    o["bytes"] = res.file() ? 0 : res.body().size();
-    o["duration_ms"] = static_cast<double>(static_cast<long long>(duration_ms * 1000.0)) / 1000.0;
-    if (const auto* id = req.extensions().get<http::request_id>()) {
-        o["request_id"] = id->value;
-    } else if (auto h = res.headers().get("X-Request-Id")) {
-        o["request_id"] = *h;
-    } else {
-        o["request_id"] = nullptr;
-    }
-    if (!req.remote_address().empty()) o["remote"] = req.remote_address();
-    return boost::json::serialize(o);
+    std::string out = fmt::format(R"({{"time":"{:%Y-%m-%dT%H:%M:%S}Z","method":{},"path":{})", now,
+                                  quoted(req.method_name()), quoted(req.path()));
+    if (include_query && !req.query_string().empty()) out += R"(,"query":)" + quoted(req.query_string());
+    out += R"(,"route":)";
+    if (const route_info* r = req.route())
+        out += quoted(r->name.empty() ? r->pattern : r->name);
+    else
+        out += "null";
+    std::size_t bytes = (res.file() || req.method() == method::head) ? 0 : res.body().size();
+    out += fmt::format(R"(,"status":{},"bytes":{},"duration_ms":{:.3f},"request_id":)", to_int(res.status()), bytes,
+                       duration_ms);
+    if (const auto* id = req.extensions().get<http::request_id>())
+        out += quoted(id->value);
+    else if (auto h = res.headers().get("X-Request-Id"))
+        out += quoted(*h);
+    else
+        out += "null";
+    if (!req.remote_address().empty()) out += R"(,"remote":)" + quoted(req.remote_address());
+    out += '}';
+    return out;
 }
 
 Task<Response> access_log::operator()(Request& req, Next next) const {

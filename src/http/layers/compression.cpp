@@ -108,7 +108,9 @@ Task<Response> compression::operator()(Request& req, Next next) const {
     if (auto cc = res.headers().get("Cache-Control"); cc && has_token(*cc, "no-transform")) co_return res;
     if (auto type = res.headers().get("Content-Type"); type && already_compressed(*type)) co_return res;
 
-    res.headers().append("Vary", "Accept-Encoding");
+    bool varies = false;
+    for (auto v : res.headers().get_all("Vary")) varies = varies || has_token(v, "Accept-Encoding") || v == "*";
+    if (!varies) res.headers().append("Vary", "Accept-Encoding");
     auto accept = req.header("Accept-Encoding");
     if (!accept) co_return res;
     content_coding coding = negotiate_coding(*accept, options_.gzip, options_.brotli);

@@ -28,7 +28,7 @@ std::string make_request_id() {
     return id;
 }
 
-Task<Response> request_id::operator()(Request& req, Next next) {
+Task<Response> request_id::operator()(Request& req, Next next) const {
     std::string id;
     if (options_.trust_incoming)
         if (auto incoming = req.header(options_.header); incoming && acceptable_id(*incoming)) id = *incoming;

@@ -13,8 +13,34 @@
 
 namespace zephyr::http {
 
+namespace {
+
+// Runs `inner`, turning an exception into the response error_response() gives. A coroutine cancelled by an
+// outer layer (timeout) fails at its current await; that is not a bug of the code inside, so it is not
+// logged, and the layer that cancelled it answers the client.
+template <class Inner>
+Task<Response> mapped(const Request& req, Inner inner) {
+    std::exception_ptr error;
+    try {
+        co_return co_await inner();
+    } catch (...) {
+        error = std::current_exception();
+    }
+    boost::asio::cancellation_state cs = co_await boost::asio::this_coro::cancellation_state;
+    if (cs.cancelled() != boost::asio::cancellation_type::none) co_return Response{status::service_unavailable};
+    co_return error_response(req, error);
+}
+
+}  // namespace
+
+// Every layer runs inside an error mapper of its own, so the layers outside it always receive a Response
+// (with the request id, access-log line and so on) even when an inner layer throws.
 Task<Response> Next::operator()(Request& req) const {
-    if (index_ < chain_->layers.size()) return chain_->layers[index_]->call(req, Next{chain_, index_ + 1});
+    if (index_ < chain_->layers.size()) {
+        layer_base* l = chain_->layers[index_].get();
+        Next rest{chain_, index_ + 1};
+        return mapped(req, [l, &req, rest] { return l->call(req, rest); });
+    }
     return chain_->invoke_endpoint(req);
 }
 
@@ -63,28 +89,12 @@ Task<Response> error_boundary::operator()(Request& req, Next next) const {
 namespace detail {
 
 Task<Response> chain::invoke_endpoint(Request& req) const {
-    std::exception_ptr error;
-    try {
-        co_return co_await ep->call(req);
-    } catch (...) {
-        error = std::current_exception();
-    }
-    // A handler cancelled by an outer layer (timeout) fails at its current await; that is no handler bug, so
-    // it is not logged as one, and the layer that cancelled it answers the client.
-    boost::asio::cancellation_state cs = co_await boost::asio::this_coro::cancellation_state;
-    if (cs.cancelled() != boost::asio::cancellation_type::none) co_return Response{status::service_unavailable};
-    co_return error_response(req, error);
+    endpoint* e = ep.get();
+    return mapped(req, [e, &req] { return e->call(req); });
 }
 
-Task<Response> chain::run(Request& req) const {
-    std::optional<Response> failed;
-    try {
-        co_return co_await Next{this, 0}(req);
-    } catch (...) {
-        failed.emplace(error_response(req, std::current_exception()));
-    }
-    co_return std::move(*failed);
-}
+// Next already maps errors at every step; there is nothing left to catch here.
+Task<Response> chain::run(Request& req) const { return Next{this, 0}(req); }
 
 Response chain::run_sync(Request& req) const {
     try {

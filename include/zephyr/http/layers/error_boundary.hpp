@@ -1,8 +1,9 @@
 // zephyr/http/layers/error_boundary.hpp — exceptions to responses.
 //
-// Every app already runs inside an error boundary (outermost) and an error mapper (innermost), so layers
-// always receive a Response and a throwing handler never takes the connection down. Add this layer yourself
-// only to catch exceptions thrown by the layers listed after it.
+// Zephyr maps exceptions to responses around the handler and around every layer, so a layer always receives
+// a Response from `next` (never an exception) and a throwing handler never takes the connection down.
+// error_response() is that mapping; the error_boundary layer applies it explicitly and is only needed to
+// give a layer's *own* exceptions a response before an outer layer of yours sees them.
 //
 //     app.layers(zephyr::layers::request_id(), zephyr::layers::error_boundary(), my_layer_that_may_throw);
 #pragma once

@@ -32,7 +32,7 @@ struct request_id_options {
 class request_id {
 public:
     explicit request_id(request_id_options o = {}) : options_{std::move(o)} {}
-    Task<Response> operator()(Request& req, Next next);
+    Task<Response> operator()(Request& req, Next next) const;
 
 private:
     request_id_options options_;
