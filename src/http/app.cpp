@@ -149,7 +149,9 @@ std::string App::routes_text() const {
             if (!methods.empty()) methods += ',';
             methods += http::to_string(m);
         }
-        out += fmt::format("{:<14} {:<40} {}\n", methods, r->info.pattern, r->info.name);
+        std::string line = fmt::format("{:<14} {:<40} {:<20} {}", methods, r->info.pattern, r->info.name, r->info.summary);
+        while (!line.empty() && line.back() == ' ') line.pop_back();
+        out += line + '\n';
     }
     return out;
 }

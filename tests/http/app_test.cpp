@@ -255,3 +255,11 @@ TEST(app, app_serves_in_process_after_routes_command) {
     zephyr::testing::Client client{app};
     EXPECT_EQ(client.get("/hello").text(), "hi");
 }
+
+TEST(app, routes_text_shows_the_summary) {
+    App app;
+    app.get("/users/{id}", [] { return "x"; }, {.name = "users.show", .summary = "One user by id", .tags = {"users"}});
+    auto text = app.routes_text();
+    EXPECT_NE(text.find("users.show"), std::string::npos) << text;
+    EXPECT_NE(text.find("One user by id"), std::string::npos) << text;
+}

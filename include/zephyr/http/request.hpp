@@ -35,8 +35,10 @@ struct path_param {
 
 /// What the router knows about the route a request matched.
 struct route_info {
-    std::string name;     ///< The route's name, or empty.
-    std::string pattern;  ///< The full pattern, e.g. "/api/users/{id}".
+    std::string name;               ///< The route's name, or empty.
+    std::string pattern;            ///< The full pattern, e.g. "/api/users/{id}".
+    std::string summary;            ///< route_options::summary.
+    std::vector<std::string> tags;  ///< route_options::tags.
 };
 
 /// Decodes %XX escapes (and '+' as space when `plus_is_space`). Returns nothing for a malformed escape.

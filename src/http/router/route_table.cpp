@@ -246,6 +246,8 @@ route_entry& route_table::add(Router& owner, std::vector<http::method> ms, std::
 
     route_entry& ref = *entry;
     routes_.push_back(std::move(entry));
+    ref.info.summary = std::move(o.summary);
+    ref.info.tags = std::move(o.tags);
     if (!o.name.empty()) set_name(ref, std::move(o.name));
     return ref;
 }
