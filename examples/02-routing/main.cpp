@@ -4,7 +4,9 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <tuple>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -75,6 +77,19 @@ App& make_app(App& app) {
         co_return "computed by a coroutine\n";
     });
     // [handlers]
+
+    // [extractors]
+    app.get("/orders/{id}", [](Path<std::int64_t> id, Header<"Accept-Language", std::optional<std::string>> lang) {
+        return "order " + std::to_string(*id) + " in " + lang->value_or("en") + "\n";
+    });
+    app.get("/grid/{x}/{y}", [](Path<std::tuple<int, int>> p) {
+        auto [x, y] = *p;
+        return "cell " + std::to_string(x * y) + "\n";
+    });
+    app.post("/notes", [](Cookie<"session"> session, Body body) {  // a body extractor comes last
+        return "note of " + std::to_string(body->size()) + " bytes for " + *session + "\n";
+    });
+    // [extractors]
 
     // [request]
     app.get("/search", [](Request& req) {

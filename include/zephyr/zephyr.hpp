@@ -13,6 +13,7 @@
 #include <zephyr/app.hpp>
 #include <zephyr/core/task.hpp>
 #include <zephyr/http/error.hpp>
+#include <zephyr/http/extract.hpp>
 #include <zephyr/http/layers/access_log.hpp>
 #include <zephyr/http/layers/compression.hpp>
 #include <zephyr/http/layers/error_boundary.hpp>
@@ -25,7 +26,12 @@
 
 namespace zephyr {
 
+using http::Body;
+using http::Cookie;
+using http::Ext;
+using http::Header;
 using http::HttpError;
+using http::Path;
 using http::Next;
 using http::Request;
 using http::Response;

@@ -191,6 +191,12 @@ route_entry& route_table::add(Router& owner, std::vector<http::method> ms, std::
     entry->methods = std::move(ms);
     entry->segments = parse_pattern(full);
     entry->info.pattern = full;
+    {
+        std::vector<std::string> names;
+        for (const auto& seg : entry->segments)
+            if (seg.kind != segment::literal) names.push_back(seg.text);
+        ep->check_route(route_check{full, names});
+    }
     entry->ep = std::move(ep);
     entry->owner = &owner;
     entry->table = this;

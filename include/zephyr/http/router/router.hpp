@@ -14,6 +14,7 @@
 #include <zephyr/http/handler.hpp>
 #include <zephyr/http/layers/layer.hpp>
 #include <zephyr/http/method.hpp>
+#include <zephyr/http/router/route_error.hpp>
 
 #include <initializer_list>
 #include <memory>
@@ -25,11 +26,6 @@
 
 namespace zephyr::http {
 
-/// A pattern that is malformed or conflicts with another route.
-class route_error : public std::logic_error {
-public:
-    using std::logic_error::logic_error;
-};
 
 /// Options of one route, given as the third argument of get/post/...: `{.name = "users.show"}`.
 struct route_options {

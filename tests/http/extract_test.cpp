@@ -1,0 +1,105 @@
+// Typed handler parameters: Path, Header, Cookie, Ext, Body and Request&, their rejections and start-up checks.
+#include <zephyr/testing.hpp>
+#include <zephyr/zephyr.hpp>
+
+#include <gtest/gtest.h>
+
+#include <optional>
+#include <tuple>
+
+using namespace zephyr;
+using zephyr::testing::Client;
+
+TEST(extract, path_scalar_and_tuple) {
+    App app;
+    app.get("/users/{id}", [](Path<std::int64_t> id) { return std::to_string(*id * 2); });
+    app.get("/a/{x}/{name}", [](Path<std::tuple<int, std::string>> p) {
+        auto [x, name] = *p;
+        return name + std::to_string(x + 1);
+    });
+    Client client{app};
+    EXPECT_EQ(client.get("/users/21").text(), "42");
+    EXPECT_EQ(client.get("/a/41/n%20m").text(), "n m42");
+    auto bad = client.get("/users/abc");
+    EXPECT_EQ(bad.status(), 400);
+    EXPECT_EQ(bad.json().at("detail").as_string(), "path parameter 'id': expected an integer");
+    EXPECT_EQ(client.get("/a/x/y").json().at("detail").as_string(), "path parameter 'x': expected an integer");
+}
+
+TEST(extract, path_arity_mismatch_fails_at_registration) {
+    App app;
+    try {
+        app.get("/a/{x}/{y}", [](Path<int>) { return "x"; });
+        ADD_FAILURE() << "expected route_error";
+    } catch (const http::route_error& e) {
+        std::string what = e.what();
+        EXPECT_NE(what.find("/a/{x}/{y}"), std::string::npos) << what;
+        EXPECT_NE(what.find("Path<std::tuple<...>>"), std::string::npos) << what;
+    }
+    EXPECT_THROW(app.get("/b", [](Path<std::tuple<int, int>>) { return "x"; }), http::route_error);
+    EXPECT_THROW(app.get("/c/{a}", [](Path<std::tuple<int, int>>) { return "x"; }), http::route_error);
+}
+
+TEST(extract, headers_required_optional_and_typed) {
+    App app;
+    app.get("/h", [](Header<"X-Token"> token, Header<"X-Count", int> n, Header<"X-Opt", std::optional<int>> opt) {
+        return *token + ":" + std::to_string(*n) + ":" + (opt->has_value() ? std::to_string(**opt) : "none");
+    });
+    Client client{app};
+    EXPECT_EQ(client.get("/h", {.headers = {{"x-token", "abc"}, {"X-Count", "3"}}}).text(), "abc:3:none");
+    EXPECT_EQ(client.get("/h", {.headers = {{"X-Token", "a"}, {"X-Count", "3"}, {"X-Opt", "7"}}}).text(), "a:3:7");
+    auto missing = client.get("/h", {.headers = {{"X-Count", "3"}}});
+    EXPECT_EQ(missing.status(), 400);
+    EXPECT_EQ(missing.json().at("detail").as_string(), "header 'X-Token' is required");
+    auto typed = client.get("/h", {.headers = {{"X-Token", "a"}, {"X-Count", "many"}}});
+    EXPECT_EQ(typed.json().at("detail").as_string(), "header 'X-Count': expected an integer");
+    auto opt_bad = client.get("/h", {.headers = {{"X-Token", "a"}, {"X-Count", "1"}, {"X-Opt", "x"}}});
+    EXPECT_EQ(opt_bad.status(), 400);
+}
+
+TEST(extract, cookies) {
+    App app;
+    app.get("/c", [](Cookie<"session"> s, Cookie<"theme", std::optional<std::string>> t) {
+        return *s + "/" + t->value_or("light");
+    });
+    Client client{app};
+    EXPECT_EQ(client.get("/c", {.headers = {{"Cookie", "session=s1; theme=dark"}}}).text(), "s1/dark");
+    EXPECT_EQ(client.get("/c", {.headers = {{"Cookie", "session=s1"}}}).text(), "s1/light");
+    EXPECT_EQ(client.get("/c").json().at("detail").as_string(), "cookie 'session' is required");
+}
+
+struct current_user {
+    std::string name;
+};
+
+TEST(extract, ext_reads_what_a_layer_stored_and_500s_without_it) {
+    App app;
+    auto& api = app.group("/api");
+    api.layers([](Request& req, Next next) -> Task<Response> {
+        req.extensions().insert(current_user{"ada"});
+        co_return co_await next(req);
+    });
+    api.get("/me", [](Ext<current_user> u) { return u->name; });
+    app.get("/unprotected", [](Ext<current_user> u) { return u->name; });
+    Client client{app};
+    EXPECT_EQ(client.get("/api/me").text(), "ada");
+    auto r = client.get("/unprotected");
+    EXPECT_EQ(r.status(), 500);
+    EXPECT_EQ(r.text().find("Ext<T>"), std::string::npos);  // the internal message is logged, not sent
+}
+
+TEST(extract, body_and_request_together_in_a_coroutine) {
+    App app;
+    app.post("/echo/{n}", [](Request& req, Path<int> n, Body body) -> Task<std::string> {
+        co_return std::string{req.method_name()} + " " + std::to_string(*n) + " " + *body;
+    });
+    Client client{app};
+    EXPECT_EQ(client.post("/echo/5", "payload").text(), "POST 5 payload");
+}
+
+TEST(extract, plain_extractor_handlers_stay_on_the_sync_path) {
+    auto plain = http::make_endpoint([](Path<int> id, Header<"A"> a) { return std::to_string(*id) + *a; });
+    EXPECT_TRUE(plain->is_sync());
+    auto coro = http::make_endpoint([](Path<int> id) -> Task<std::string> { co_return std::to_string(*id); });
+    EXPECT_FALSE(coro->is_sync());
+}
