@@ -78,7 +78,9 @@ function(zephyr_finish_tests)
     string(REPLACE "|" ";" parts "${entry}")
     list(GET parts 0 target)
     list(GET parts 1 labels)
-    string(REPLACE "," ";" labels "${labels}")
+    # One label per test, "unit:http": gtest_discover_tests cannot pass a list-valued property, and since
+    # `ctest -L` takes a regular expression, `-L unit` and `-L http` both select it.
+    string(REPLACE "," ":" labels "${labels}")
     gtest_discover_tests(${target} DISCOVERY_TIMEOUT 30 PROPERTIES LABELS "${labels}" TIMEOUT 120)
   endforeach()
 endfunction()
