@@ -4,7 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <optional>
+#include <vector>
 #include <tuple>
 
 using namespace zephyr;
@@ -102,4 +104,99 @@ TEST(extract, plain_extractor_handlers_stay_on_the_sync_path) {
     EXPECT_TRUE(plain->is_sync());
     auto coro = http::make_endpoint([](Path<int> id) -> Task<std::string> { co_return std::to_string(*id); });
     EXPECT_FALSE(coro->is_sync());
+}
+
+// ---- Json<T> and Query<T> ----------------------------------------------------------------------------
+
+struct line_item {
+    std::string sku;
+    int qty = 0;
+};
+BOOST_DESCRIBE_STRUCT(line_item, (), (sku, qty))
+
+struct new_order {
+    std::string customer;
+    std::vector<line_item> items;
+    std::optional<std::string> note;
+};
+BOOST_DESCRIBE_STRUCT(new_order, (), (customer, items, note))
+
+struct order_summary {
+    std::string customer;
+    int total_qty = 0;
+};
+BOOST_DESCRIBE_STRUCT(order_summary, (), (customer, total_qty))
+
+struct listing {
+    std::optional<int> page;
+    std::vector<std::string> tag;
+    bool desc = false;
+};
+BOOST_DESCRIBE_STRUCT(listing, (), (page, tag, desc))
+
+namespace {
+App& order_app(App& app) {
+    app.post("/orders", [](Json<new_order> o) -> Json<order_summary> {
+        int total = 0;
+        for (const auto& i : o->items) total += i.qty;
+        return order_summary{o->customer, total};
+    });
+    app.get("/items", [](Query<listing> q) {
+        return std::to_string(q->page.value_or(1)) + ":" + std::to_string(q->tag.size()) + ":" +
+               (q->desc ? "desc" : "asc");
+    });
+    return app;
+}
+const zephyr::testing::request_options json_type{.headers = {{"Content-Type", "application/json"}}};
+}  // namespace
+
+TEST(extract, json_body_in_and_json_out) {
+    App app;
+    Client client{order_app(app)};
+    auto r = client.post("/orders", R"({"customer":"ada","items":[{"sku":"a","qty":2},{"sku":"b","qty":3}]})",
+                         json_type);
+    EXPECT_EQ(r.status(), 200);
+    EXPECT_EQ(r.header("Content-Type"), "application/json");
+    EXPECT_EQ(r.json().at("total_qty").as_int64(), 5);
+    EXPECT_EQ(r.json().at("customer").as_string(), "ada");
+}
+
+TEST(extract, json_rejections_list_every_failing_field) {
+    App app;
+    Client client{order_app(app)};
+    auto shape = client.post("/orders", R"({"items":[{"sku":"a","qty":1},{"sku":"b"},{"sku":"c","qty":"x"}]})",
+                             json_type);
+    EXPECT_EQ(shape.status(), 422);
+    EXPECT_EQ(shape.header("Content-Type"), "application/problem+json");
+    auto errors = shape.json().at("errors").as_array();
+    std::vector<std::string> paths;
+    for (const auto& e : errors) paths.emplace_back(e.at("path").as_string());
+    EXPECT_NE(std::find(paths.begin(), paths.end(), "body.customer"), paths.end());
+    EXPECT_NE(std::find(paths.begin(), paths.end(), "body.items[1].qty"), paths.end());
+    EXPECT_NE(std::find(paths.begin(), paths.end(), "body.items[2].qty"), paths.end());
+
+    auto syntax = client.post("/orders", R"({"customer": "ada", )", json_type);
+    EXPECT_EQ(syntax.status(), 400);
+    EXPECT_NE(std::string{syntax.json().at("detail").as_string()}.find("invalid JSON"), std::string::npos);
+
+    auto wrong_type = client.post("/orders", R"({"customer":"ada","items":[]})",
+                                  {.headers = {{"Content-Type", "text/plain"}}});
+    EXPECT_EQ(wrong_type.status(), 415);
+    EXPECT_EQ(client.post("/orders", R"({"customer":"ada","items":[]})",
+                          {.headers = {{"Content-Type", "application/vnd.api+json; charset=utf-8"}}})
+                  .status(),
+              200);
+    auto deep = client.post("/orders", std::string(100000, '['), json_type);
+    EXPECT_EQ(deep.status(), 400);
+}
+
+TEST(extract, query_struct_with_repeated_keys_and_defaults) {
+    App app;
+    Client client{order_app(app)};
+    EXPECT_EQ(client.get("/items?page=3&tag=a&tag=b&desc=true").text(), "3:2:desc");
+    EXPECT_EQ(client.get("/items?desc=false").text(), "1:0:asc");
+    auto bad = client.get("/items?page=x&desc=maybe");
+    EXPECT_EQ(bad.status(), 400);
+    EXPECT_EQ(bad.json().at("errors").as_array().size(), 2u);
+    EXPECT_EQ(std::string{bad.json().at("errors").as_array()[0].at("path").as_string()}.substr(0, 6), "query.");
 }

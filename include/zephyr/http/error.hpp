@@ -11,6 +11,7 @@
 
 #include <exception>
 #include <string>
+#include <vector>
 
 namespace zephyr::http {
 
@@ -29,6 +30,15 @@ public:
     http::headers& headers() noexcept { return headers_; }
     const http::headers& headers() const noexcept { return headers_; }
 
+    /// One failing input field: sent as `{"path": ..., "message": ...}` in the problem body's `errors` list.
+    struct field_error {
+        std::string path;
+        std::string message;
+    };
+    /// Every failing field of a rejected request (a validation error lists them all).
+    std::vector<field_error>& errors() noexcept { return errors_; }
+    const std::vector<field_error>& errors() const noexcept { return errors_; }
+
     const char* what() const noexcept override { return detail_.empty() ? "HTTP error" : detail_.c_str(); }
 
 private:
@@ -36,6 +46,7 @@ private:
     std::string detail_;
     std::string internal_;
     http::headers headers_;
+    std::vector<field_error> errors_;
 };
 
 }  // namespace zephyr::http

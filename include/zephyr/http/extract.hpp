@@ -7,4 +7,5 @@
 #include <zephyr/http/extract/ext.hpp>
 #include <zephyr/http/extract/extractor.hpp>
 #include <zephyr/http/extract/header.hpp>
+#include <zephyr/http/extract/json.hpp>
 #include <zephyr/http/extract/path.hpp>

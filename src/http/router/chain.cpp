@@ -7,6 +7,9 @@
 #include <boost/asio/cancellation_state.hpp>
 #include <boost/asio/this_coro.hpp>
 
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+
 #include <fmt/format.h>
 
 #include <optional>
@@ -44,12 +47,30 @@ Task<Response> Next::operator()(Request& req) const {
     return chain_->invoke_endpoint(req);
 }
 
+namespace {
+
+// RFC 9457 problem details with an `errors` extension member listing each failing field.
+Response problem_with_errors(const HttpError& err) {
+    boost::json::object o;
+    o["type"] = "about:blank";
+    o["title"] = reason_phrase(err.status());
+    o["status"] = to_int(err.status());
+    if (!err.detail().empty()) o["detail"] = err.detail();
+    boost::json::array list;
+    for (const auto& f : err.errors()) list.push_back(boost::json::object{{"path", f.path}, {"message", f.message}});
+    o["errors"] = std::move(list);
+    return Response{err.status(), boost::json::serialize(o), "application/problem+json"};
+}
+
+}  // namespace
+
 Response error_response(const Request& req, std::exception_ptr e) noexcept {
     try {
         try {
             std::rethrow_exception(e);
         } catch (const HttpError& err) {
-            Response res = Response::problem(err.status(), err.detail());
+            Response res = err.errors().empty() ? Response::problem(err.status(), err.detail())
+                                                : problem_with_errors(err);
             for (const auto& [k, v] : err.headers()) res.headers().add(k, v);
             if (!err.internal().empty() && log::enabled(log::level::warn)) {
                 const auto* id = req.extensions().get<request_id>();

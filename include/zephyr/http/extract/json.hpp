@@ -1,0 +1,92 @@
+// zephyr/http/extract/json.hpp — JSON bodies in and out, and typed query strings.
+//
+// `Json<T>` as a parameter decodes the body (Content-Type application/json or any +json type, else 415) into
+// a described struct: malformed JSON is a 400, JSON of the wrong shape a 422, both problem+json with every
+// failing field in `errors`. As a return type it serializes T with Content-Type application/json.
+// `Query<T>` decodes the query string into a described struct (repeated keys fill vectors); failures are 400.
+//
+//     struct page { std::optional<int> number; std::vector<std::string> tag; };
+//     BOOST_DESCRIBE_STRUCT(page, (), (number, tag))
+//     app.post("/users", [](zephyr::Query<page> q, zephyr::Json<new_user> body) -> zephyr::Json<user> { ... });
+#pragma once
+
+#include <zephyr/http/extract/extractor.hpp>
+#include <zephyr/http/response.hpp>
+#include <zephyr/json/json.hpp>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace zephyr::http {
+
+namespace detail {
+/// True for application/json and application/*+json, with any parameters.
+bool is_json_media_type(std::string_view content_type) noexcept;
+/// The HttpError for a decode_error: 400 for malformed JSON (or any query problem), 422 otherwise.
+HttpError rejection(const json::decode_error& e, status shape_status, std::string_view what);
+/// The query string as a JSON object of strings; a repeated key becomes an array of strings.
+boost::json::value query_object(const Request& req);
+}  // namespace detail
+
+template <class T>
+class Json {
+public:
+    static constexpr bool consumes_body = true;
+
+    Json() = default;
+    Json(T v) : value_{std::move(v)} {}  // NOLINT: implicit, so handlers can `return user{...};`
+
+    T& operator*() noexcept { return value_; }
+    const T& operator*() const noexcept { return value_; }
+    T* operator->() noexcept { return &value_; }
+    const T* operator->() const noexcept { return &value_; }
+    const T& value() const noexcept { return value_; }
+
+    static Json extract(Request& req) {
+        auto type = req.header("Content-Type");
+        if (!type || !detail::is_json_media_type(*type))
+            throw HttpError{status::unsupported_media_type, "expected a JSON body (Content-Type: application/json)"};
+        try {
+            return Json{json::parse<T>(req.body(), json::decode_options{.root = "body"})};
+        } catch (const json::decode_error& e) {
+            throw detail::rejection(e, status::unprocessable_content, "the request body");
+        }
+    }
+
+private:
+    T value_{};
+};
+
+/// A Json<T> result: 200 application/json.
+template <class T>
+Response to_response(Json<T> j) {
+    return Response::json(json::to_string(*j));
+}
+
+template <class T>
+class Query {
+public:
+    Query() = default;
+    explicit Query(T v) : value_{std::move(v)} {}
+
+    T& operator*() noexcept { return value_; }
+    const T& operator*() const noexcept { return value_; }
+    T* operator->() noexcept { return &value_; }
+    const T* operator->() const noexcept { return &value_; }
+    const T& value() const noexcept { return value_; }
+
+    static Query extract(Request& req) {
+        try {
+            return Query{json::from_value<T>(detail::query_object(req),
+                                             json::decode_options{.root = "query", .text_values = true})};
+        } catch (const json::decode_error& e) {
+            throw detail::rejection(e, status::bad_request, "the query string");
+        }
+    }
+
+private:
+    T value_{};
+};
+
+}  // namespace zephyr::http
