@@ -22,19 +22,24 @@
 #include <zephyr/http/layers/timeout.hpp>
 #include <zephyr/http/request.hpp>
 #include <zephyr/http/response.hpp>
+#include <zephyr/http/returns.hpp>
 #include <zephyr/http/status.hpp>
 
 namespace zephyr {
 
 using http::Body;
 using http::Cookie;
+using http::Created;
 using http::Ext;
 using http::Header;
+using http::Html;
 using http::HttpError;
 using http::Json;
 using http::Path;
 using http::Query;
 using http::Next;
+using http::NoContent;
+using http::Redirect;
 using http::Request;
 using http::Response;
 using http::Route;

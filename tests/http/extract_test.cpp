@@ -200,3 +200,29 @@ TEST(extract, query_struct_with_repeated_keys_and_defaults) {
     EXPECT_EQ(bad.json().at("errors").as_array().size(), 2u);
     EXPECT_EQ(std::string{bad.json().at("errors").as_array()[0].at("path").as_string()}.substr(0, 6), "query.");
 }
+
+// ---- return types ------------------------------------------------------------------------------------------
+
+TEST(returns, created_no_content_redirect_html) {
+    App app;
+    app.post("/orders", [](Json<new_order> o) -> Created<Json<order_summary>> {
+        return {order_summary{o->customer, 0}, "/orders/1"};
+    });
+    app.del("/orders/{id}", [](Path<int>) { return NoContent{}; });
+    app.get("/old", [] { return Redirect{"/new", status::permanent_redirect}; });
+    app.get("/page", []() -> Task<Html> { co_return Html{"<h1>hi</h1>"}; });
+    Client client{app};
+    auto c = client.post("/orders", R"({"customer":"ada","items":[]})", json_type);
+    EXPECT_EQ(c.status(), 201);
+    EXPECT_EQ(c.header("Location"), "/orders/1");
+    EXPECT_EQ(c.json().at("customer").as_string(), "ada");
+    auto d = client.del("/orders/1");
+    EXPECT_EQ(d.status(), 204);
+    EXPECT_TRUE(d.text().empty());
+    auto r = client.get("/old");
+    EXPECT_EQ(r.status(), 308);
+    EXPECT_EQ(r.header("Location"), "/new");
+    auto h = client.get("/page");
+    EXPECT_EQ(h.header("Content-Type"), "text/html; charset=utf-8");
+    EXPECT_EQ(h.text(), "<h1>hi</h1>");
+}
