@@ -11,13 +11,18 @@
 
 #include <zephyr/http/router/router.hpp>
 #include <zephyr/http/server.hpp>
+#include <zephyr/http/services.hpp>
 
+#include <memory>
 #include <string>
+#include <type_traits>
 #include <string_view>
 #include <utility>
 #include <vector>
 
 namespace zephyr {
+
+using http::Request;
 
 class App : public http::Router {
 public:
@@ -44,10 +49,45 @@ public:
     /// or ill-typed parameter.
     std::string url_for(std::string_view name, const std::vector<std::pair<std::string, std::string>>& params = {}) const;
 
+    /// Provides one shared instance of T for `Inject<T>`. Throws std::logic_error when T already has a
+    /// provider or the app is serving.
+    template <class T>
+    App& provide(std::shared_ptr<T> instance) {
+        check_can_provide();
+        services().provide<T>(std::move(instance));
+        return *this;
+    }
+    /// Provides T per request: `factory(Request&) -> T` runs at most once per request that injects T.
+    template <class T, class F>
+        requires std::is_invocable_r_v<T, F&, Request&>
+    App& provide(F factory) {
+        check_can_provide();
+        services().provide_factory<T>(std::move(factory));
+        return *this;
+    }
+    /// Replaces the provider of T, typically in a test: `app.override(std::make_shared<fake_store>())` for a
+    /// `std::shared_ptr<T>` argument, or a per-request factory as with provide().
+    template <class T>
+    App& override(std::shared_ptr<T> instance) {
+        check_can_provide();
+        services().replace<T>(std::move(instance));
+        return *this;
+    }
+    template <class T, class F>
+        requires std::is_invocable_r_v<T, F&, Request&>
+    App& override(F factory) {
+        check_can_provide();
+        services().replace_factory<T>(std::move(factory));
+        return *this;
+    }
+
     /// One line per route: methods, pattern and name, sorted by pattern.
     std::string routes_text() const;
 
 private:
+    http::services& services() noexcept;
+    void check_can_provide() const;
+
     http::server_config config_;
 };
 

@@ -34,6 +34,7 @@ using http::Ext;
 using http::Header;
 using http::Html;
 using http::HttpError;
+using http::Inject;
 using http::Json;
 using http::Path;
 using http::Query;

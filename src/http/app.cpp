@@ -134,6 +134,12 @@ int App::run(const std::vector<std::string>& args) {
     return 0;
 }
 
+http::services& App::services() noexcept { return table().services(); }
+
+void App::check_can_provide() const {
+    table().check_not_frozen("a service provider was added");
+}
+
 std::string App::url_for(std::string_view name, const std::vector<std::pair<std::string, std::string>>& params) const {
     return table().url_for(name, params);
 }

@@ -1,5 +1,6 @@
 #include "http/parser.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 
@@ -93,14 +94,27 @@ parse_status parse_request_head(std::string_view buf, const parser_limits& limit
         p = lf + 1;
     }
     if (found == nullptr) {
+        // Every line of a head ends in CRLF, so an LF without a CR before it can never become valid. Without
+        // this check a head whose lines end in bare LFs would never be complete: the connection would wait for
+        // CRLF CRLF until a size limit or the header timeout instead of getting its 400. Only the bytes that
+        // are new since the last call are searched, which keeps incremental parsing linear.
+        for (const char* lf = base + std::min(from, buf.size());
+             (lf = static_cast<const char*>(memchr(lf, '\n', static_cast<std::size_t>(base + buf.size() - lf)))) != nullptr;
+             ++lf) {
+            if (lf == base || lf[-1] != '\r') return fail(err, status::bad_request, "bare LF in request head");
+        }
         std::string_view pending = buf.substr(start);
         std::size_t line_end = pending.find("\r\n");
+        // The limits below must not reject a partial head that would be accepted once complete, or the outcome
+        // would depend on how the bytes were split into reads. A partial request line may end with the CR of a
+        // line of exactly the maximum length; a partial header section may end with the CR of the final empty
+        // line, which the complete check does not count (nor the request line's CRLF).
         if (line_end == std::string_view::npos) {
-            if (pending.size() > limits.max_request_line)
+            if (pending.size() > limits.max_request_line + 1)
                 return fail(err, status::uri_too_long, "request line too long");
         } else if (line_end > limits.max_request_line) {
             return fail(err, status::uri_too_long, "request line too long");
-        } else if (pending.size() - line_end > limits.max_header_bytes) {
+        } else if (pending.size() - line_end - 2 > limits.max_header_bytes + 1) {
             return fail(err, status::request_header_fields_too_large, "header section too large");
         }
         scan_from = buf.size() >= 3 ? buf.size() - 3 : 0;
@@ -214,8 +228,14 @@ parse_status parse_request_head(std::string_view buf, const parser_limits& limit
                         while (!coding.empty() && (coding.front() == ' ' || coding.front() == '\t')) coding.remove_prefix(1);
                         while (!coding.empty() && (coding.back() == ' ' || coding.back() == '\t')) coding.remove_suffix(1);
                         if (!coding.empty()) {
-                            if (!iequals(coding, "chunked"))
+                            if (!iequals(coding, "chunked")) {
+                                // RFC 9112 §6.3: when chunked is not the final coding of a request its body
+                                // length cannot be determined, which is a 400 whatever the later coding is.
+                                // Only a coding we do not know before chunked is a 501.
+                                if (head.chunked)
+                                    return fail(err, status::bad_request, "chunked is not the final transfer coding");
                                 return fail(err, status::not_implemented, "unsupported transfer coding");
+                            }
                             if (head.chunked) return fail(err, status::bad_request, "chunked applied twice");
                             head.chunked = true;
                         }

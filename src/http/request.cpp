@@ -114,6 +114,7 @@ void Request::reset() noexcept {
     query_params_.reset();
     extensions_ = http::extensions{};
     route_ = nullptr;
+    services_ = nullptr;
     remote_address_ = {};
 }
 

@@ -9,3 +9,4 @@
 #include <zephyr/http/extract/header.hpp>
 #include <zephyr/http/extract/json.hpp>
 #include <zephyr/http/extract/path.hpp>
+#include <zephyr/http/services.hpp>

@@ -50,6 +50,8 @@ std::string percent_encode(std::string_view s, bool keep_slash = false);
 /// Throws HttpError 400 naming the key for a malformed escape.
 std::vector<std::pair<std::string, std::string>> parse_urlencoded(std::string_view s);
 
+class services;
+
 class Request {
 public:
     Request() = default;
@@ -106,6 +108,10 @@ public:
 
     /// The route this request matched, or nullptr before routing and for unmatched requests.
     const route_info* route() const noexcept { return route_; }
+    /// The app's services (see services.hpp), or nullptr outside an app.
+    const http::services* services() const noexcept { return services_; }
+    void set_services(const http::services* s) noexcept { services_ = s; }
+
     /// The peer's IP address as text, or empty for in-process requests.
     std::string_view remote_address() const noexcept { return remote_address_; }
 
@@ -165,6 +171,7 @@ private:
     mutable std::optional<std::vector<std::pair<std::string, std::string>>> query_params_;
     http::extensions extensions_;
     const route_info* route_ = nullptr;
+    const http::services* services_ = nullptr;
     std::string_view remote_address_;
 };
 

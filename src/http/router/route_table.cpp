@@ -195,7 +195,7 @@ route_entry& route_table::add(Router& owner, std::vector<http::method> ms, std::
         std::vector<std::string> names;
         for (const auto& seg : entry->segments)
             if (seg.kind != segment::literal) names.push_back(seg.text);
-        ep->check_route(route_check{full, names});
+        ep->check_route(route_check{full, names, &entry->needs});
     }
     entry->ep = std::move(ep);
     entry->owner = &owner;
@@ -281,6 +281,12 @@ chain route_table::stack_for(const Router* owner, const std::vector<std::shared_
 
 void route_table::freeze() {
     if (frozen_) return;
+    for (const auto& r : routes_)
+        for (const auto& need : r->needs)
+            if (!services_.has(need.key))
+                throw std::logic_error{fmt::format("route '{}' injects {} but nothing provides it; call "
+                                                   "app.provide<{}>(...) before serving",
+                                                   r->describe(), need.type, need.type)};
     for (auto& r : routes_) r->built = stack_for(r->owner, r->layers, r->ep);
     not_found_ = stack_for(root_, {}, std::make_shared<status_endpoint>(this, status_endpoint::kind::not_found));
     not_allowed_ = stack_for(root_, {}, std::make_shared<status_endpoint>(this, status_endpoint::kind::not_allowed));
@@ -332,6 +338,7 @@ const chain& route_table::match(Request& req) const {
         params.push_back({seg.text, std::move(*decoded)});
     }
     req.set_route(&e->info);
+    req.set_services(&services_);
     return e->built;
 }
 

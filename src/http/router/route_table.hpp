@@ -3,6 +3,7 @@
 #pragma once
 
 #include <zephyr/http/router/router.hpp>
+#include <zephyr/http/services.hpp>
 
 #include <array>
 #include <memory>
@@ -42,6 +43,7 @@ struct route_entry {
     std::vector<std::shared_ptr<layer_base>> layers;
     chain built;
     route_table* table = nullptr;
+    std::vector<route_check::service_need> needs;  // Inject<T> types, checked at freeze()
 
     std::string describe() const;  // "GET|POST /users/{id}"
 };
@@ -86,6 +88,7 @@ public:
 
     const std::vector<std::unique_ptr<route_entry>>& routes() const noexcept { return routes_; }
     Router& root() noexcept { return *root_; }
+    http::services& services() noexcept { return services_; }
 
 private:
     const node* find(std::string_view path, http::method m, std::vector<std::string_view>& caps) const;
@@ -97,6 +100,7 @@ private:
     std::vector<std::unique_ptr<route_entry>> routes_;
     std::unordered_map<std::string, route_entry*> names_;
     bool frozen_ = false;
+    http::services services_;
     chain not_found_;
     chain not_allowed_;
     chain auto_options_;

@@ -36,8 +36,14 @@ concept body_extractor = extractor<T> && requires {
 /// What an extractor may check against a route when it is registered: the names of the pattern's parameters.
 /// Extractors that care define `static void check_route(const route_check&)` and throw route_error.
 struct route_check {
+    /// A service type the handler injects, checked against the app's providers at start-up.
+    struct service_need {
+        const void* key;
+        std::string type;
+    };
     std::string_view pattern;
     const std::vector<std::string>& params;
+    std::vector<service_need>* needs = nullptr;
 };
 
 /// A string usable as a template argument: `Header<"X-Token">`.
