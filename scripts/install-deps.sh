@@ -9,10 +9,11 @@ for g in $groups; do
   case "$g" in
     build) pkgs+=(build-essential cmake ninja-build pkg-config
                   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
-                  libssl-dev zlib1g-dev libbrotli-dev libspdlog-dev libfmt-dev) ;;
-    test)  pkgs+=(libgtest-dev libgmock-dev clang libclang-rt-14-dev curl openssl procps) ;;
-    bench) pkgs+=(libbenchmark-dev wrk nginx-light util-linux procps) ;;
-    *) echo "install-deps: unknown group '$g' (build, test, bench)" >&2; exit 2 ;;
+                  libssl-dev zlib1g-dev libbrotli-dev libspdlog-dev libfmt-dev libtomlplusplus-dev) ;;
+    test)  pkgs+=(libgtest-dev libgmock-dev clang libclang-rt-14-dev curl openssl procps python3) ;;
+    format) pkgs+=(clang-format) ;;
+    bench) pkgs+=(libbenchmark-dev wrk nginx-light util-linux procps python3) ;;
+    *) echo "install-deps: unknown group '$g' (build, test, bench, format)" >&2; exit 2 ;;
   esac
 done
 

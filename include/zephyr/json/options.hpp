@@ -33,6 +33,10 @@ struct decode_options {
     /// they are ignored.
     bool reject_unknown_fields = false;
 
+    /// A member absent from the input keeps the value it had when the struct was default-constructed (its
+    /// default member initializer) instead of being reported as "is required". For configuration files.
+    bool missing_keeps_default = false;
+
     /// Stop decoding after this many errors, so that a huge array of bad elements cannot produce a huge
     /// error list. The errors reported are always the first ones found.
     std::size_t max_errors = 100;

@@ -96,6 +96,8 @@ void decode_struct(const boost::json::value& v, T& out, decoder& d, const path_n
         const path_node child{&at, m.name};
         if (const boost::json::value* mv = obj->if_contains(m.name)) {
             decode(*mv, member, d, child);
+        } else if (d.options().missing_keeps_default) {
+            // The member keeps the value it was constructed with.
         } else if constexpr (is_optional<member_type>::value) {
             member.reset();
         } else if constexpr (is_vector<member_type>::value) {
