@@ -3,6 +3,7 @@
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 
+#include <ctime>
 #include <stdexcept>
 
 namespace zephyr::http {
@@ -36,7 +37,13 @@ std::string_view trim(std::string_view s) {
 
 std::string to_set_cookie(const cookie& c) {
     auto bad = [&](std::string_view what) {
-        throw std::invalid_argument{fmt::format("cookie '{}': {}", c.name, what)};
+        // The name itself may be what is wrong: show it with control characters escaped.
+        std::string shown;
+        for (unsigned char ch : c.name) {
+            if (ch < 0x20 || ch >= 0x7F) shown += fmt::format("\\x{:02x}", ch);
+            else shown += static_cast<char>(ch);
+        }
+        throw std::invalid_argument{fmt::format("cookie '{}': {}", shown, what)};
     };
     if (c.name.empty()) bad("the name is empty");
     for (unsigned char ch : c.name)
@@ -56,8 +63,14 @@ std::string to_set_cookie(const cookie& c) {
     out += '=';
     out += c.value;
     if (c.expires) {
-        auto t = std::chrono::floor<std::chrono::seconds>(*c.expires);
-        out += fmt::format("; Expires={:%a, %d %b %Y %H:%M:%S} GMT", t);
+        // fmt 9 formats a system_clock time point in *local* time; Expires must be GMT whatever TZ says.
+        std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::floor<std::chrono::seconds>(*c.expires));
+        std::tm tm{};
+        gmtime_r(&t, &tm);
+        char buf[40];
+        std::size_t n = std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+        out += "; Expires=";
+        out.append(buf, n);
     }
     if (c.max_age) out += fmt::format("; Max-Age={}", c.max_age->count() < 0 ? 0 : c.max_age->count());
     if (!c.domain.empty()) out += "; Domain=" + c.domain;

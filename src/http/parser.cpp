@@ -146,6 +146,9 @@ parse_status parse_request_head(std::string_view buf, const parser_limits& limit
         head.version_minor = 1;
     } else if (version == "HTTP/1.0") {
         head.version_minor = 0;
+    } else if (version.size() == 8 && version.substr(0, 7) == "HTTP/1." && version[7] >= '2' && version[7] <= '9') {
+        // RFC 9110 §6.2: a later 1.x minor version is answered as the highest 1.x we implement.
+        head.version_minor = 1;
     } else if (version.size() == 8 && version.substr(0, 5) == "HTTP/" && version[5] >= '0' && version[5] <= '9' &&
                version[6] == '.' && version[7] >= '0' && version[7] <= '9') {
         return fail(err, status::http_version_not_supported, "only HTTP/1.0 and HTTP/1.1 are supported");
