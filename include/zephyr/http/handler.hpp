@@ -84,10 +84,10 @@ constexpr bool valid_param = is_request_param<A> || extractor<param_value<A>>;
 
 // Where an extracted argument waits between extraction (left to right) and the call.
 template <class A>
-using holder = std::conditional_t<is_request_param<A>, Request*, param_value<A>>;
+using arg_holder = std::conditional_t<is_request_param<A>, Request*, param_value<A>>;
 
 template <class A>
-holder<A> extract_one(Request& req) {
+arg_holder<A> extract_one(Request& req) {
     if constexpr (is_request_param<A>)
         return &req;
     else
@@ -147,7 +147,7 @@ private:
 
     result invoke(Request& req) {
         // Braced initialisation runs the extractors left to right, so the first failing one is reported.
-        std::tuple<holder<A>...> held{extract_one<A>(req)...};
+        std::tuple<arg_holder<A>...> held{extract_one<A>(req)...};
         return [&]<std::size_t... I>(std::index_sequence<I...>) -> result {
             return f_(pass<A>(std::get<I>(held))...);
         }(std::index_sequence_for<A...>{});

@@ -38,23 +38,12 @@ private:
     T* value_ = nullptr;
 };
 
-class Body {
+class Body : public detail::holder<std::string> {
 public:
     static constexpr bool consumes_body = true;
+    using detail::holder<std::string>::holder;
 
-    std::string& operator*() noexcept { return value_; }
-    const std::string& operator*() const noexcept { return value_; }
-    std::string* operator->() noexcept { return &value_; }
-    const std::string* operator->() const noexcept { return &value_; }
-
-    static Body extract(Request& req) {
-        Body b;
-        b.value_ = std::move(req.body());
-        return b;
-    }
-
-private:
-    std::string value_;
+    static Body extract(Request& req) { return Body{std::move(req.body())}; }
 };
 
 }  // namespace zephyr::http

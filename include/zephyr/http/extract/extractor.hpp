@@ -17,6 +17,7 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace zephyr::http {
@@ -45,6 +46,25 @@ struct route_check {
     const std::vector<std::string>& params;
     std::vector<service_need>* needs = nullptr;
 };
+
+namespace detail {
+/// The value an extractor carries, reached with `*x`, `x->` or `x.value()`.
+template <class T>
+class holder {
+public:
+    holder() = default;
+    explicit holder(T v) : value_{std::move(v)} {}
+
+    T& operator*() noexcept { return value_; }
+    const T& operator*() const noexcept { return value_; }
+    T* operator->() noexcept { return &value_; }
+    const T* operator->() const noexcept { return &value_; }
+    const T& value() const noexcept { return value_; }
+
+protected:
+    T value_{};
+};
+}  // namespace detail
 
 /// A string usable as a template argument: `Header<"X-Token">`.
 template <std::size_t N>

@@ -40,22 +40,10 @@ T convert_field(std::string_view what, std::string_view name, std::optional<std:
     }
 }
 
-template <class Self, class T>
-class field_value {
-public:
-    T& operator*() noexcept { return value_; }
-    const T& operator*() const noexcept { return value_; }
-    T* operator->() noexcept { return &value_; }
-    const T* operator->() const noexcept { return &value_; }
-    const T& value() const noexcept { return value_; }
-
-protected:
-    T value_{};
-};
 }  // namespace detail
 
 template <fixed_string Name, class T = std::string>
-class Header : public detail::field_value<Header<Name, T>, T> {
+class Header : public detail::holder<T> {
 public:
     static Header extract(Request& req) {
         Header h;
@@ -65,7 +53,7 @@ public:
 };
 
 template <fixed_string Name, class T = std::string>
-class Cookie : public detail::field_value<Cookie<Name, T>, T> {
+class Cookie : public detail::holder<T> {
 public:
     static Cookie extract(Request& req) {
         Cookie c;

@@ -30,18 +30,12 @@ boost::json::value query_object(const Request& req);
 }  // namespace detail
 
 template <class T>
-class Json {
+class Json : public detail::holder<T> {
 public:
     static constexpr bool consumes_body = true;
 
     Json() = default;
-    Json(T v) : value_{std::move(v)} {}  // NOLINT: implicit, so handlers can `return user{...};`
-
-    T& operator*() noexcept { return value_; }
-    const T& operator*() const noexcept { return value_; }
-    T* operator->() noexcept { return &value_; }
-    const T* operator->() const noexcept { return &value_; }
-    const T& value() const noexcept { return value_; }
+    Json(T v) : detail::holder<T>{std::move(v)} {}  // NOLINT: implicit, so handlers can `return user{...};`
 
     static Json extract(Request& req) {
         auto type = req.header("Content-Type");
@@ -53,9 +47,6 @@ public:
             throw detail::rejection(e, status::unprocessable_content, "the request body");
         }
     }
-
-private:
-    T value_{};
 };
 
 /// A Json<T> result: 200 application/json.
@@ -65,16 +56,9 @@ Response to_response(Json<T> j) {
 }
 
 template <class T>
-class Query {
+class Query : public detail::holder<T> {
 public:
-    Query() = default;
-    explicit Query(T v) : value_{std::move(v)} {}
-
-    T& operator*() noexcept { return value_; }
-    const T& operator*() const noexcept { return value_; }
-    T* operator->() noexcept { return &value_; }
-    const T* operator->() const noexcept { return &value_; }
-    const T& value() const noexcept { return value_; }
+    using detail::holder<T>::holder;
 
     static Query extract(Request& req) {
         try {
@@ -84,9 +68,6 @@ public:
             throw detail::rejection(e, status::bad_request, "the query string");
         }
     }
-
-private:
-    T value_{};
 };
 
 }  // namespace zephyr::http

@@ -28,16 +28,9 @@ struct path_tuple<std::tuple<A...>> : std::true_type {};
 }  // namespace detail
 
 template <class T>
-class Path {
+class Path : public detail::holder<T> {
 public:
-    Path() = default;
-    explicit Path(T v) : value_{std::move(v)} {}
-
-    T& operator*() noexcept { return value_; }
-    const T& operator*() const noexcept { return value_; }
-    T* operator->() noexcept { return &value_; }
-    const T* operator->() const noexcept { return &value_; }
-    const T& value() const noexcept { return value_; }
+    using detail::holder<T>::holder;
 
     static Path extract(Request& req) {
         auto params = req.params();
@@ -60,9 +53,6 @@ public:
                               std::to_string(c.params.size()) + " parameter(s)" +
                               (want == 1 ? "; use Path<std::tuple<...>> for several" : "")};
     }
-
-private:
-    T value_{};
 };
 
 }  // namespace zephyr::http
