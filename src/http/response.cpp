@@ -58,7 +58,7 @@ Response Response::problem(http::status s, std::string_view detail) {
     o["title"] = reason_phrase(s);
     o["status"] = to_int(s);
     if (!detail.empty()) o["detail"] = detail;
-    return {s, boost::json::serialize(o), "application/problem+json"};
+    return {s, boost::json::serialize(o), known_type{"application/problem+json"}};
 }
 
 Response Response::file(std::string path, std::string_view content_type) {

@@ -5,28 +5,41 @@
 
 namespace zephyr::http::detail {
 
-std::string_view http_date() noexcept {
-    thread_local char buf[32];
-    thread_local std::time_t last = 0;
-    thread_local std::size_t len = 0;
+namespace {
+
+struct date_cache {
+    std::time_t second = 0;
+    char text[32]{};
+    std::size_t len = 0;
+};
+
+const date_cache& current_date() noexcept {
+    thread_local date_cache cache;
     std::time_t now = std::time(nullptr);
-    if (now != last) {
+    if (now != cache.second) {
         std::tm tm{};
         gmtime_r(&now, &tm);
-        len = std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-        last = now;
+        cache.len = std::strftime(cache.text, sizeof cache.text, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+        cache.second = now;
     }
-    return {buf, len};
+    return cache;
 }
 
-void serialize_head(std::string& out, const Response& res, std::optional<std::uint64_t> content_length,
-                    bool keep_alive, bool chunked, std::string_view server_name, int version_minor) {
-    const int code = to_int(res.status());
+}  // namespace
+
+std::string_view http_date() noexcept {
+    const date_cache& d = current_date();
+    return {d.text, d.len};
+}
+
+namespace {
+
+void append_status_server_date(std::string& out, status s, std::string_view server_name) {
     char num[24];
     out += "HTTP/1.1 ";
-    out.append(num, std::to_chars(num, num + sizeof num, code).ptr);
+    out.append(num, std::to_chars(num, num + sizeof num, to_int(s)).ptr);
     out += ' ';
-    out += reason_phrase(res.status());
+    out += reason_phrase(s);
     out += "\r\n";
     if (!server_name.empty()) {
         out += "Server: ";
@@ -36,6 +49,29 @@ void serialize_head(std::string& out, const Response& res, std::optional<std::ui
     out += "Date: ";
     out += http_date();
     out += "\r\n";
+}
+
+}  // namespace
+
+void serialize_head(std::string& out, const Response& res, std::optional<std::uint64_t> content_length,
+                    bool keep_alive, bool chunked, std::string_view server_name, int version_minor) {
+    char num[24];
+    if (res.status() == status::ok) {
+        // "HTTP/1.1 200 OK", Server and Date change at most once a second: keep them as one block per thread.
+        thread_local std::string block;
+        thread_local std::string block_server;
+        thread_local std::time_t block_second = -1;
+        std::time_t second = current_date().second;
+        if (second != block_second || block_server != server_name) {
+            block.clear();
+            append_status_server_date(block, status::ok, server_name);
+            block_server = server_name;
+            block_second = second;
+        }
+        out += block;
+    } else {
+        append_status_server_date(out, res.status(), server_name);
+    }
     for (const auto& [name, value] : res.headers()) {
         if (iequals(name, "content-length") || iequals(name, "transfer-encoding") || iequals(name, "connection"))
             continue;

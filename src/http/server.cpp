@@ -63,6 +63,14 @@ constexpr std::size_t inline_body_limit = 16 * 1024;  // larger bodies are writt
 
 struct worker;
 
+// The monotonic clock at jiffy resolution (a few ms), which is all a timeout needs and cheaper to read than
+// steady_clock::now() twice per request. Same epoch as steady_clock (CLOCK_MONOTONIC) on Linux.
+clock_type::time_point coarse_now() noexcept {
+    timespec ts{};
+    ::clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return clock_type::time_point{std::chrono::seconds{ts.tv_sec} + std::chrono::nanoseconds{ts.tv_nsec}};
+}
+
 // What a worker's sweeper sees of a connection.
 struct conn_base {
     enum class phase : std::uint8_t { idle, head, body, handling, writing };
@@ -193,7 +201,7 @@ private:
 
     void set_phase(phase p, std::chrono::milliseconds timeout) noexcept {
         state = p;
-        deadline = timeout.count() > 0 ? clock_type::now() + timeout : clock_type::time_point::max();
+        deadline = timeout.count() > 0 ? coarse_now() + timeout : clock_type::time_point::max();
     }
 
     std::string_view buffered() const noexcept { return {buf_ + begin_, end_ - begin_}; }
@@ -591,7 +599,7 @@ private:
                 ssize_t n = ::sendfile(stream_.native_handle(), fd, &off, static_cast<std::size_t>(std::min<std::uint64_t>(left, 1 << 20)));
                 if (n > 0) {
                     left -= static_cast<std::uint64_t>(n);
-                    deadline = clock_type::now() + srv_.config.timeouts.write;
+                    deadline = coarse_now() + srv_.config.timeouts.write;
                     continue;
                 }
                 if (n < 0 && errno == EINTR) continue;
@@ -667,7 +675,7 @@ Task<void> Server::impl::sweep_loop(worker& w) {
         error_code ec;
         w.sweeper->expires_after(sweep_period);
         co_await w.sweeper->async_wait(asio::redirect_error(asio::use_awaitable, ec));
-        auto now = clock_type::now();
+        auto now = coarse_now();
         for (conn_base* c = w.first; c != nullptr; c = c->next) {
             bool idle_on_drain = w.draining && c->state == conn_base::phase::idle;
             if (c->deadline <= now || idle_on_drain) {

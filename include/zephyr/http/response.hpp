@@ -52,20 +52,23 @@ public:
     explicit Response(http::status s) : status_{s} {}
     /// A response with a text body and a Content-Type. Throws std::invalid_argument for a Content-Type with
     /// CR, LF or NUL.
+    /// Throws std::invalid_argument when `content_type` contains CR, LF or NUL.
     Response(http::status s, std::string body, std::string_view content_type = "text/plain; charset=utf-8")
         : status_{s}, body_{std::move(body)} {
         headers_.append("Content-Type", content_type);
     }
 
     /// text/plain; charset=utf-8.
-    static Response text(std::string body, http::status s = http::status::ok) { return {s, std::move(body)}; }
+    static Response text(std::string body, http::status s = http::status::ok) {
+        return {s, std::move(body), known_type{"text/plain; charset=utf-8"}};
+    }
     /// text/html; charset=utf-8.
     static Response html(std::string body, http::status s = http::status::ok) {
-        return {s, std::move(body), "text/html; charset=utf-8"};
+        return {s, std::move(body), known_type{"text/html; charset=utf-8"}};
     }
     /// application/json, with `serialized` sent as it is.
     static Response json(std::string serialized, http::status s = http::status::ok) {
-        return {s, std::move(serialized), "application/json"};
+        return {s, std::move(serialized), known_type{"application/json"}};
     }
     /// An RFC 9457 application/problem+json response with `title` from the status and the given `detail`.
     static Response problem(http::status s, std::string_view detail);
@@ -98,6 +101,14 @@ public:
     const stream_producer* stream() const noexcept { return std::get_if<stream_producer>(&payload_); }
 
 private:
+    // A content type the library spells itself: no need to validate it on the hot path.
+    struct known_type {
+        std::string_view value;
+    };
+    Response(http::status s, std::string body, known_type t) : status_{s}, body_{std::move(body)} {
+        headers_.add("Content-Type", std::string{t.value});
+    }
+
     http::status status_ = http::status::ok;
     http::headers headers_;
     std::string body_;
