@@ -11,7 +11,9 @@ namespace {
 
 const std::string empty_body;
 
-std::string_view guess_content_type(std::string_view path) {
+}  // namespace
+
+std::string_view content_type_for(std::string_view path) noexcept {
     static constexpr std::array<std::pair<std::string_view, std::string_view>, 28> types{{
         {".html", "text/html; charset=utf-8"},
         {".htm", "text/html; charset=utf-8"},
@@ -50,7 +52,6 @@ std::string_view guess_content_type(std::string_view path) {
     return "application/octet-stream";
 }
 
-}  // namespace
 
 Response Response::problem(http::status s, std::string_view detail) {
     boost::json::object o;
@@ -63,7 +64,7 @@ Response Response::problem(http::status s, std::string_view detail) {
 
 Response Response::file(std::string path, std::string_view content_type) {
     Response r{status::ok};
-    r.headers_.append("Content-Type", content_type.empty() ? guess_content_type(path) : content_type);
+    r.headers_.append("Content-Type", content_type.empty() ? content_type_for(path) : content_type);
     r.payload_ = file_body{std::move(path), 0, std::nullopt};
     return r;
 }

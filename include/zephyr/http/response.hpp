@@ -38,6 +38,10 @@ public:
 /// A coroutine that produces a streamed body by writing to a body_writer.
 using stream_producer = std::function<Task<void>(body_writer&)>;
 
+/// The Content-Type for a file name, from its extension ("text/css; charset=utf-8" for "a.css"), or
+/// "application/octet-stream" when the extension is unknown.
+std::string_view content_type_for(std::string_view path) noexcept;
+
 /// A body sent from a file: `length` bytes (or to the end) starting at `offset`.
 struct file_body {
     std::string path;
@@ -97,6 +101,13 @@ public:
 
     /// The file body, or nullptr.
     const file_body* file() const noexcept { return std::get_if<file_body>(&payload_); }
+    /// Restricts a file body to `length` bytes from `offset` (for 206 responses); no effect on other bodies.
+    void set_file_range(std::uint64_t offset, std::uint64_t length) noexcept {
+        if (auto* f = std::get_if<file_body>(&payload_)) {
+            f->offset = offset;
+            f->length = length;
+        }
+    }
     /// The stream producer, or nullptr.
     const stream_producer* stream() const noexcept { return std::get_if<stream_producer>(&payload_); }
 
