@@ -31,6 +31,7 @@ using http::Body;
 using http::Cookie;
 using http::Created;
 using http::Ext;
+using http::Form;
 using http::Header;
 using http::Html;
 using http::HttpError;

@@ -27,9 +27,17 @@ HttpError rejection(const json::decode_error& e, status shape_status, std::strin
     return err;
 }
 
-boost::json::value query_object(const Request& req) {
+boost::json::value query_object(const Request& req) { return pairs_object(req.query_params()); }
+
+bool is_form_media_type(std::string_view type) noexcept {
+    type = type.substr(0, type.find(';'));
+    while (!type.empty() && (type.back() == ' ' || type.back() == '\t')) type.remove_suffix(1);
+    return iequals(type, "application/x-www-form-urlencoded");
+}
+
+boost::json::value pairs_object(const std::vector<std::pair<std::string, std::string>>& pairs) {
     boost::json::object o;
-    for (const auto& [k, v] : req.query_params()) {
+    for (const auto& [k, v] : pairs) {
         auto it = o.find(k);
         if (it == o.end()) {
             o.emplace(k, boost::json::string{v});

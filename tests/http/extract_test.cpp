@@ -226,3 +226,30 @@ TEST(returns, created_no_content_redirect_html) {
     EXPECT_EQ(h.header("Content-Type"), "text/html; charset=utf-8");
     EXPECT_EQ(h.text(), "<h1>hi</h1>");
 }
+
+// ---- Form<T> -------------------------------------------------------------------------------------------------
+
+struct signup {
+    std::string email;
+    int age = 0;
+    bool newsletter = false;
+    std::vector<std::string> topic;
+};
+BOOST_DESCRIBE_STRUCT(signup, (), (email, age, newsletter, topic))
+
+TEST(extract, form_bodies) {
+    App app;
+    app.post("/signup", [](Form<signup> f) {
+        return f->email + " " + std::to_string(f->age) + (f->newsletter ? " yes " : " no ") +
+               std::to_string(f->topic.size());
+    });
+    Client client{app};
+    const zephyr::testing::request_options form{.headers = {{"Content-Type", "application/x-www-form-urlencoded"}}};
+    EXPECT_EQ(client.post("/signup", "email=a%40b.c&age=42&newsletter=on&topic=x&topic=y", form).text(),
+              "a@b.c 42 yes 2");
+    auto bad = client.post("/signup", "email=a&age=old&newsletter=maybe", form);
+    EXPECT_EQ(bad.status(), 422);
+    EXPECT_EQ(bad.json().at("errors").as_array().size(), 2u);
+    EXPECT_EQ(client.post("/signup", "email=%zz", form).status(), 400);
+    EXPECT_EQ(client.post("/signup", "email=a&age=1&newsletter=off", json_type).status(), 415);
+}
