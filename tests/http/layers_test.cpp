@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include "support/problem.hpp"
+
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -49,13 +51,7 @@ auto recorder(std::vector<std::string>& log, std::string name) {
     };
 }
 
-void expect_problem(const TestResponse& r, int status) {
-    EXPECT_EQ(r.status(), status);
-    EXPECT_EQ(r.header("Content-Type"), "application/problem+json");
-    auto j = r.json();
-    ASSERT_TRUE(j.is_object()) << r.text();
-    EXPECT_EQ(j.at("status").to_number<int>(), status);
-}
+using zephyr::test_support::expect_problem;
 
 bool is_hex32(std::string_view s) {
     if (s.size() != 32) return false;

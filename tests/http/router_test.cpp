@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include "support/problem.hpp"
+
 #include <boost/json.hpp>
 
 #include <algorithm>
@@ -55,14 +57,7 @@ std::set<std::string> allow_set(std::string_view allow) {
     return out;
 }
 
-void expect_problem(const TestResponse& r, int status) {
-    EXPECT_EQ(r.status(), status);
-    EXPECT_EQ(r.header("Content-Type"), "application/problem+json");
-    auto j = r.json();
-    ASSERT_TRUE(j.is_object()) << r.text();
-    EXPECT_EQ(j.at("status").to_number<int>(), status);
-    EXPECT_FALSE(j.at("title").as_string().empty());
-}
+using zephyr::test_support::expect_problem;
 
 std::string echo_param(Request& req, std::string_view name) { return std::string{req.param(name)}; }
 
