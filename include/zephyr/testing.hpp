@@ -59,7 +59,9 @@ struct request_options {
     std::string body{};
 };
 
-/// In-process client: same parser, router, layers and error handling as the server, no socket.
+/// In-process client: same parser, router, layers and error handling as the server, no socket. Like a
+/// browser it keeps the cookies responses set (Set-Cookie; Max-Age=0 or a past Expires deletes) and sends
+/// them with later requests, unless a request sets its own Cookie header.
 class Client {
 public:
     explicit Client(App& app, http::server_limits limits = {}) : app_{app}, limits_{limits} {}
@@ -84,12 +86,22 @@ public:
     }
     /// Any method. Adds Host and, for a body, Content-Length unless given.
     TestResponse request(std::string_view method, std::string_view target, request_options o = {});
-    /// Raw request bytes, exactly as given.
+    /// Raw request bytes, exactly as given (no cookies added).
     TestResponse raw(std::string_view bytes);
 
+    /// The cookies the client holds, by name.
+    const std::vector<std::pair<std::string, std::string>>& cookies() const noexcept { return cookies_; }
+    /// Sets or replaces a cookie, as if a response had set it.
+    void set_cookie(std::string name, std::string value);
+    /// Forgets every cookie.
+    void clear_cookies() noexcept { cookies_.clear(); }
+
 private:
+    void remember_cookies(const TestResponse& r);
+
     App& app_;
     http::server_limits limits_;
+    std::vector<std::pair<std::string, std::string>> cookies_;
 };
 
 /// The serialized request Client and Server send for a call.

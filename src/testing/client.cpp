@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include <charconv>
+#include <ctime>
 #include <stdexcept>
 
 namespace zephyr::testing {
@@ -42,7 +44,54 @@ std::string build_request(std::string_view method, std::string_view target, cons
 }
 
 TestResponse Client::request(std::string_view method, std::string_view target, request_options o) {
-    return raw(build_request(method, target, o, false));
+    bool has_cookie = false;
+    for (const auto& [k, v] : o.headers) has_cookie = has_cookie || http::iequals(k, "cookie");
+    if (!has_cookie && !cookies_.empty()) {
+        std::string jar;
+        for (const auto& [k, v] : cookies_) jar += (jar.empty() ? "" : "; ") + k + "=" + v;
+        o.headers.emplace_back("Cookie", std::move(jar));
+    }
+    TestResponse r = raw(build_request(method, target, o, false));
+    remember_cookies(r);
+    return r;
+}
+
+void Client::set_cookie(std::string name, std::string value) {
+    for (auto& [k, v] : cookies_)
+        if (k == name) {
+            v = std::move(value);
+            return;
+        }
+    cookies_.emplace_back(std::move(name), std::move(value));
+}
+
+void Client::remember_cookies(const TestResponse& r) {
+    for (auto line : r.headers().get_all("Set-Cookie")) {
+        auto semi = line.find(';');
+        std::string_view pair = line.substr(0, semi);
+        auto eq = pair.find('=');
+        if (eq == std::string_view::npos || eq == 0) continue;
+        std::string name{pair.substr(0, eq)}, value{pair.substr(eq + 1)};
+        // A cookie deleted by Max-Age=0 (or negative) or an Expires in the past leaves the jar.
+        bool expired = false;
+        std::string_view attrs = semi == std::string_view::npos ? std::string_view{} : line.substr(semi);
+        if (auto m = attrs.find("Max-Age="); m != std::string_view::npos) {
+            long age = 1;
+            auto digits = attrs.substr(m + 8);
+            std::from_chars(digits.data(), digits.data() + digits.size(), age);
+            expired = age <= 0;
+        }
+        if (auto e = attrs.find("Expires="); e != std::string_view::npos && !expired) {
+            std::string when{attrs.substr(e + 8, attrs.find(';', e) == std::string_view::npos
+                                                     ? std::string_view::npos
+                                                     : attrs.find(';', e) - e - 8)};
+            std::tm tm{};
+            if (strptime(when.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm) != nullptr)
+                expired = timegm(&tm) <= std::time(nullptr);
+        }
+        std::erase_if(cookies_, [&](const auto& c) { return c.first == name; });
+        if (!expired) cookies_.emplace_back(std::move(name), std::move(value));
+    }
 }
 
 TestResponse Client::raw(std::string_view bytes) {

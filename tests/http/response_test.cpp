@@ -425,5 +425,7 @@ TEST(response, cookies_through_the_client) {
     EXPECT_TRUE(cookies[0].starts_with("sid=s1"));
     EXPECT_TRUE(cookies[1].starts_with("flash=welcome"));
     EXPECT_EQ(client.get("/whoami", {.headers = {{"Cookie", "a=1; sid=xyz; b=2"}}}).text(), "xyz");
-    EXPECT_EQ(client.get("/whoami").text(), "nobody");
+    EXPECT_EQ(client.get("/whoami").text(), "s1");  // the client keeps cookies like a browser
+    Client fresh{app};
+    EXPECT_EQ(fresh.get("/whoami").text(), "nobody");
 }
