@@ -41,6 +41,7 @@ max_len_of() {
         cookies) echo 1024 ;;
         route_pattern) echo 256 ;;
         app) echo 8192 ;;
+        typed) echo 2048 ;;
         *) echo 4096 ;;
     esac
 }
