@@ -1,4 +1,5 @@
 #include <zephyr/http/cookies.hpp>
+#include <zephyr/http/date.hpp>
 
 #include <fmt/chrono.h>
 #include <fmt/format.h>
@@ -63,14 +64,9 @@ std::string to_set_cookie(const cookie& c) {
     out += '=';
     out += c.value;
     if (c.expires) {
-        // fmt 9 formats a system_clock time point in *local* time; Expires must be GMT whatever TZ says.
-        std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::floor<std::chrono::seconds>(*c.expires));
-        std::tm tm{};
-        gmtime_r(&t, &tm);
-        char buf[40];
-        std::size_t n = std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+        // Not fmt's chrono formatting: fmt 9 writes a system_clock time point in *local* time.
         out += "; Expires=";
-        out.append(buf, n);
+        out += to_http_date(std::chrono::system_clock::to_time_t(std::chrono::floor<std::chrono::seconds>(*c.expires)));
     }
     if (c.max_age) out += fmt::format("; Max-Age={}", c.max_age->count() < 0 ? 0 : c.max_age->count());
     if (!c.domain.empty()) out += "; Domain=" + c.domain;

@@ -36,13 +36,6 @@ parse_status fail(parse_error& err, http::status s, std::string_view message) {
     return parse_status::error;
 }
 
-int hex_digit(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
 // Parses a Content-Length value: digits, or a list of identical digit strings ("5, 5").
 bool parse_content_length(std::string_view v, std::uint64_t& out) {
     bool any = false;

@@ -72,4 +72,12 @@ private:
 /// True for RFC 9110 token characters.
 bool is_tchar(unsigned char c) noexcept;
 
+/// The value of a hexadecimal digit, or -1 (chunk sizes, percent-encoding).
+constexpr int hex_digit(char c) noexcept {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
 }  // namespace zephyr::http::detail

@@ -1,19 +1,14 @@
 #include <zephyr/http/cookies.hpp>
 #include <zephyr/http/request.hpp>
 
+#include "http/parser.hpp"
+
 #include <fmt/format.h>
 
 #include <stdexcept>
 
 namespace zephyr::http {
 namespace {
-
-int hex_value(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
 
 bool is_unreserved(unsigned char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
@@ -29,7 +24,7 @@ std::optional<std::string> percent_decode(std::string_view s, bool plus_is_space
         char c = s[i];
         if (c == '%') {
             if (i + 2 >= s.size()) return std::nullopt;
-            int hi = hex_value(s[i + 1]), lo = hex_value(s[i + 2]);
+            int hi = detail::hex_digit(s[i + 1]), lo = detail::hex_digit(s[i + 2]);
             if (hi < 0 || lo < 0) return std::nullopt;
             out += static_cast<char>(hi * 16 + lo);
             i += 2;

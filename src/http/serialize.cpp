@@ -1,5 +1,7 @@
 #include "http/serialize.hpp"
 
+#include <zephyr/http/date.hpp>
+
 #include <charconv>
 #include <ctime>
 
@@ -17,9 +19,8 @@ const date_cache& current_date() noexcept {
     thread_local date_cache cache;
     std::time_t now = std::time(nullptr);
     if (now != cache.second) {
-        std::tm tm{};
-        gmtime_r(&now, &tm);
-        cache.len = std::strftime(cache.text, sizeof cache.text, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+        std::string text = to_http_date(now);
+        cache.len = text.copy(cache.text, sizeof cache.text);
         cache.second = now;
     }
     return cache;

@@ -1,3 +1,4 @@
+#include <zephyr/http/date.hpp>
 #include <zephyr/http/layers/compression.hpp>
 #include <zephyr/http/static_files.hpp>
 
@@ -13,21 +14,6 @@ namespace zephyr::http {
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string http_time(std::time_t t) {
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buf[40];
-    return {buf, std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm)};
-}
-
-std::optional<std::time_t> parse_http_time(std::string_view s) {
-    std::tm tm{};
-    std::string text{s};
-    const char* end = strptime(text.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
-    if (end == nullptr || *end != '\0') return std::nullopt;
-    return timegm(&tm);
-}
 
 // True when `inner` is `root` or lies below it, comparing whole path components.
 bool within(const fs::path& root, const fs::path& inner) {
@@ -145,7 +131,7 @@ Response static_files::operator()(Request& req) const {
     const auto size = static_cast<std::uint64_t>(st.st_size);
     const std::int64_t mtime_ns = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
     std::string etag = fmt::format("\"{:x}-{:x}{}{}\"", size, mtime_ns, coding.empty() ? "" : "-", coding);
-    std::string last_modified = http_time(st.st_mtim.tv_sec);
+    std::string last_modified = to_http_date(st.st_mtim.tv_sec);
 
     auto common = [&](Response& r) {
         r.headers().set("ETag", etag);
@@ -163,7 +149,7 @@ Response static_files::operator()(Request& req) const {
             return r;
         }
     } else if (auto ims = req.header("If-Modified-Since")) {
-        if (auto since = parse_http_time(*ims); since && st.st_mtim.tv_sec <= *since) {
+        if (auto since = parse_http_date(*ims); since && st.st_mtim.tv_sec <= *since) {
             Response r{status::not_modified};
             common(r);
             return r;

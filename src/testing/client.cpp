@@ -1,3 +1,4 @@
+#include <zephyr/http/date.hpp>
 #include <zephyr/http/in_process.hpp>
 #include <zephyr/testing.hpp>
 
@@ -85,9 +86,7 @@ void Client::remember_cookies(const TestResponse& r) {
             std::string when{attrs.substr(e + 8, attrs.find(';', e) == std::string_view::npos
                                                      ? std::string_view::npos
                                                      : attrs.find(';', e) - e - 8)};
-            std::tm tm{};
-            if (strptime(when.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm) != nullptr)
-                expired = timegm(&tm) <= std::time(nullptr);
+            if (auto t = http::parse_http_date(when)) expired = *t <= std::time(nullptr);
         }
         std::erase_if(cookies_, [&](const auto& c) { return c.first == name; });
         if (!expired) cookies_.emplace_back(std::move(name), std::move(value));
