@@ -18,6 +18,7 @@
 #include <zephyr/json/detail/encode.hpp>
 #include <zephyr/json/error.hpp>
 #include <zephyr/json/options.hpp>
+#include <zephyr/json/validate.hpp>
 
 #include <boost/json/value.hpp>
 

@@ -4,6 +4,8 @@
 // a described struct: malformed JSON is a 400, JSON of the wrong shape a 422, both problem+json with every
 // failing field in `errors`. As a return type it serializes T with Content-Type application/json.
 // `Query<T>` decodes the query string into a described struct (repeated keys fill vectors); failures are 400.
+// The struct's validation rules (zephyr/json/validate.hpp) are checked too, and their failures listed with the
+// decoding errors.
 //
 //     struct page { std::optional<int> number; std::vector<std::string> tag; };
 //     BOOST_DESCRIBE_STRUCT(page, (), (number, tag))
@@ -31,6 +33,12 @@ boost::json::value query_object(const Request& req);
 boost::json::value pairs_object(const std::vector<std::pair<std::string, std::string>>& pairs);
 /// True for application/x-www-form-urlencoded, with any parameters.
 bool is_form_media_type(std::string_view content_type) noexcept;
+/// Builds T's validation rules when the route is registered, so a bad rule (an invalid pattern) fails at
+/// start-up rather than on a request.
+template <class T>
+void prepare_rules() {
+    if constexpr (json::detail::has_rules<T>) (void)validate::rules_of<T>();
+}
 }  // namespace detail
 
 template <class T>
@@ -51,6 +59,7 @@ public:
             throw detail::rejection(e, status::unprocessable_content, "the request body");
         }
     }
+    static void check_route(const route_check&) { detail::prepare_rules<T>(); }
 };
 
 /// A Json<T> result: 200 application/json.
@@ -72,6 +81,7 @@ public:
             throw detail::rejection(e, status::bad_request, "the query string");
         }
     }
+    static void check_route(const route_check&) { detail::prepare_rules<T>(); }
 };
 
 /// An application/x-www-form-urlencoded body decoded into a described struct, like Query<T> (repeated keys
@@ -96,6 +106,7 @@ public:
             throw detail::rejection(e, status::unprocessable_content, "the form");
         }
     }
+    static void check_route(const route_check&) { detail::prepare_rules<T>(); }
 };
 
 }  // namespace zephyr::http

@@ -80,6 +80,10 @@ inline bool is_empty_text(const boost::json::value& v, const decoder& d) {
 template <class T>
 void decode(const boost::json::value& v, T& out, decoder& d, const path_node& at);
 
+/// Checks T's validation rules (zephyr/json/validate.hpp), skipping members whose `failed` entry is true.
+template <class T>
+void apply_rules(const T& x, decoder& d, const path_node& at, const bool* failed);
+
 template <class T>
 void decode_struct(const boost::json::value& v, T& out, decoder& d, const path_node& at) {
     const boost::json::object* obj = v.if_object();
@@ -87,10 +91,14 @@ void decode_struct(const boost::json::value& v, T& out, decoder& d, const path_n
         d.fail_type(at, "an object", v);
         return;
     }
+    // Which members failed to decode, so validation does not report them twice.
+    [[maybe_unused]] bool failed[boost::mp11::mp_size<members_of<T>>::value + 1] = {};
+    [[maybe_unused]] std::size_t index = 0;
     boost::mp11::mp_for_each<members_of<T>>([&](auto m) {
         if (d.stopped()) {
             return;
         }
+        [[maybe_unused]] const std::size_t before = d.count();
         auto& member = out.*m.pointer;
         using member_type = std::remove_cvref_t<decltype(member)>;
         const path_node child{&at, m.name};
@@ -110,6 +118,9 @@ void decode_struct(const boost::json::value& v, T& out, decoder& d, const path_n
         } else {
             d.fail(child, "is required");
         }
+        if constexpr (has_rules<T>) {
+            failed[index++] = d.count() != before;
+        }
     });
     if (d.options().reject_unknown_fields) {
         for (const auto& kv : *obj) {
@@ -119,6 +130,11 @@ void decode_struct(const boost::json::value& v, T& out, decoder& d, const path_n
             if (!known) {
                 d.fail(path_node{&at, key}, "is not a known field");
             }
+        }
+    }
+    if constexpr (has_rules<T>) {
+        if (!d.stopped()) {
+            apply_rules(out, d, at, failed);
         }
     }
 }

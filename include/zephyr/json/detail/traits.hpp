@@ -16,6 +16,13 @@
 #include <unordered_map>
 #include <vector>
 
+namespace zephyr::validate {
+/// The tag a `validation` function takes: `auto validation(zephyr::validate::rules_for<my_type>)`. See
+/// zephyr/json/validate.hpp.
+template <class T>
+struct rules_for {};
+}  // namespace zephyr::validate
+
 namespace zephyr::json::detail {
 
 template <class>
@@ -64,5 +71,9 @@ template <class T>
 struct is_sys_time : std::false_type {};
 template <class D>
 struct is_sys_time<std::chrono::time_point<std::chrono::system_clock, D>> : std::true_type {};
+
+/// True when T has validation rules: a `validation(zephyr::validate::rules_for<T>)` found by ADL.
+template <class T>
+concept has_rules = requires { validation(zephyr::validate::rules_for<T>{}); };
 
 }  // namespace zephyr::json::detail
