@@ -24,6 +24,7 @@
 #include <zephyr/http/response.hpp>
 #include <zephyr/http/returns.hpp>
 #include <zephyr/http/status.hpp>
+#include <zephyr/view/templates.hpp>
 
 namespace zephyr {
 
