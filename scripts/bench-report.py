@@ -20,6 +20,7 @@ TEST_TITLES = {
     "plaintext-c256": "plaintext, 256 conns",
     "pipeline16-c256": "plaintext, 256 conns, pipeline 16",
     "json-c64": "json, 64 conns",
+    "json-by-hand-c64": "json by hand (Boost.JSON, no Json<T>), 64 conns",
 }
 
 

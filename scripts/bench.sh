@@ -274,7 +274,10 @@ WRK_HEADERS=(-H 'Host: localhost'
 TESTS=("plaintext-c64 /plaintext 64 1"
        "plaintext-c256 /plaintext 256 1"
        "pipeline16-c256 /plaintext 256 $PIPELINE_DEPTH"
-       "json-c64 /json 64 1")
+       "json-c64 /json 64 1"
+       "json-by-hand-c64 /json-by-hand 64 1")
+# Tests only the Zephyr app serves (a comparison inside Zephyr, not against the peers).
+ZEPHYR_ONLY_TESTS=" json-by-hand-c64 "
 
 # run_wrk PORT PATH CONNS DEPTH SECONDS WRK_CPUS WRK_THREADS OUT
 run_wrk() {
@@ -325,6 +328,7 @@ for threads in $THREAD_COUNTS; do
     for t in "${TESTS[@]}"; do
       read -r test path conns depth <<<"$t"
       for s in "${SERVERS[@]}"; do
+        if [ "$s" != zephyr ] && [[ "$ZEPHYR_ONLY_TESTS" == *" $test "* ]]; then continue; fi
         out="$WORK/wrk-$s-$threads-$test-$round.txt"
         before="$(cpu_ticks "${PID[$s]}")"
         run_wrk "${PORTOF[$s]}" "$path" "$conns" "$depth" "$DURATION" "$wrk_cpus" "$wrk_threads" "$out" || true

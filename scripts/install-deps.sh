@@ -9,7 +9,8 @@ for g in $groups; do
   case "$g" in
     build) pkgs+=(build-essential cmake ninja-build pkg-config
                   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
-                  libssl-dev zlib1g-dev libbrotli-dev libspdlog-dev libfmt-dev libtomlplusplus-dev) ;;
+                  libssl-dev zlib1g-dev libbrotli-dev libspdlog-dev libfmt-dev libtomlplusplus-dev
+                  libbackward-cpp-dev libdw-dev) ;;
     test)  pkgs+=(libgtest-dev libgmock-dev clang libclang-rt-14-dev curl openssl procps python3) ;;
     format) pkgs+=(clang-format) ;;
     bench) pkgs+=(libbenchmark-dev wrk nginx-light util-linux procps python3) ;;

@@ -13,7 +13,9 @@
 #include <zephyr/http/server.hpp>
 #include <zephyr/http/services.hpp>
 
+#include <exception>
 #include <memory>
+#include <optional>
 #include <string>
 #include <type_traits>
 #include <string_view>
@@ -57,9 +59,10 @@ public:
         services().provide<T>(std::move(instance));
         return *this;
     }
-    /// Provides T per request: `factory(Request&) -> T` runs at most once per request that injects T.
+    /// Provides T per request: `factory(Request&) -> T` runs at most once per request that injects T. A factory
+    /// returning `Scoped<T>` adds a finaliser awaited after the handler (see services.hpp).
     template <class T, class F>
-        requires std::is_invocable_r_v<T, F&, Request&>
+        requires(std::is_invocable_r_v<T, F&, Request&> || std::is_invocable_r_v<http::Scoped<T>, F&, Request&>)
     App& provide(F factory) {
         check_can_provide();
         services().provide_factory<T>(std::move(factory));
@@ -74,17 +77,64 @@ public:
         return *this;
     }
     template <class T, class F>
-        requires std::is_invocable_r_v<T, F&, Request&>
+        requires(std::is_invocable_r_v<T, F&, Request&> || std::is_invocable_r_v<http::Scoped<T>, F&, Request&>)
     App& override(F factory) {
         check_can_provide();
         services().replace_factory<T>(std::move(factory));
         return *this;
     }
 
+    /// Maps exceptions of type E (and types derived from it) thrown by handlers, extractors or layers to a
+    /// response. `mapper` takes `const E&` (and optionally `const Request&`) and returns an HttpError (sent as
+    /// problem+json, its `internal` text logged) or anything a handler may return. Mappers are tried in the
+    /// order registered, before the built-in mapping of HttpError; an exception no mapper takes is a 500.
+    ///
+    ///     app.on_error<payment_declined>([](const payment_declined& e) {
+    ///         return HttpError{status::payment_required, e.reason()};
+    ///     });
+    template <class E, class F>
+    App& on_error(F mapper) {
+        check_can_provide();
+        services().add_error_mapper(
+            [m = std::move(mapper)](std::exception_ptr p, const Request& req) -> std::optional<http::Response> {
+                try {
+                    std::rethrow_exception(p);
+                } catch (const E& e) {
+                    return map_with(m, e, req);
+                } catch (...) {
+                    return std::nullopt;
+                }
+            });
+        return *this;
+    }
+
+    /// Debug mode (development only): an unhandled exception is answered with an HTML page showing the exception,
+    /// the request and the stack where it was thrown, with source lines (problem+json with the same facts for
+    /// clients that do not accept HTML). Off by default, and then such errors are a plain 500. The constructor
+    /// turns it on when ZEPHYR_DEBUG is 1 or true, or ZEPHYR_PROFILE is "development". Never enable it on a
+    /// server others can reach: the page shows source code and request headers.
+    App& debug(bool on);
+    bool debug() const noexcept;
+
     /// One line per route: methods, pattern and name, sorted by pattern.
     std::string routes_text() const;
 
 private:
+    template <class F, class E>
+    static http::Response map_with(const F& m, const E& e, const Request& req) {
+        auto call = [&] {
+            if constexpr (std::is_invocable_v<const F&, const E&, const Request&>)
+                return m(e, req);
+            else
+                return m(e);
+        };
+        using R = decltype(call());
+        if constexpr (std::is_same_v<R, http::HttpError>)
+            return http::error_to_response(call(), req);
+        else
+            return to_response(call());
+    }
+
     http::services& services() noexcept;
     void check_can_provide() const;
 

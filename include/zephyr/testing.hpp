@@ -59,6 +59,37 @@ struct request_options {
     std::string body{};
 };
 
+/// A multipart/form-data body for post_multipart(): fields and files in order, with a boundary that does not
+/// occur in any of them.
+///
+///     client.post_multipart("/upload", testing::multipart{}.field("title", "cat").file("photo", "cat.jpg",
+///                                                                                    "image/jpeg", bytes));
+class multipart {
+public:
+    /// Adds a form field.
+    multipart& field(std::string name, std::string value);
+    /// Adds a file input's part.
+    multipart& file(std::string name, std::string filename, std::string content_type, std::string bytes);
+    /// The Content-Type to send, with the boundary.
+    std::string content_type() const;
+    /// The encoded body.
+    std::string body() const;
+
+private:
+    struct part {
+        std::string name, value;
+        std::optional<std::string> filename, content_type;
+    };
+    std::string boundary() const;
+    std::vector<part> parts_;
+};
+
+/// An application/x-www-form-urlencoded body from name/value pairs.
+std::string form_body(const std::vector<std::pair<std::string, std::string>>& fields);
+
+class WebSocketClient;             // zephyr/testing/websocket.hpp
+struct websocket_client_options;  // zephyr/testing/websocket.hpp
+
 /// In-process client: same parser, router, layers and error handling as the server, no socket. Like a
 /// browser it keeps the cookies responses set (Set-Cookie; Max-Age=0 or a past Expires deletes) and sends
 /// them with later requests, unless a request sets its own Cookie header.
@@ -84,10 +115,25 @@ public:
         o.body = std::move(body);
         return request("PATCH", target, std::move(o));
     }
+    /// POST of an urlencoded form.
+    TestResponse post_form(std::string_view target, const std::vector<std::pair<std::string, std::string>>& fields,
+                           request_options o = {}) {
+        o.headers.emplace_back("Content-Type", "application/x-www-form-urlencoded");
+        return post(target, form_body(fields), std::move(o));
+    }
+    /// POST of a multipart/form-data body.
+    TestResponse post_multipart(std::string_view target, const multipart& mp, request_options o = {}) {
+        o.headers.emplace_back("Content-Type", mp.content_type());
+        return post(target, mp.body(), std::move(o));
+    }
     /// Any method. Adds Host and, for a body, Content-Length unless given.
     TestResponse request(std::string_view method, std::string_view target, request_options o = {});
     /// Raw request bytes, exactly as given (no cookies added).
     TestResponse raw(std::string_view bytes);
+    /// A WebSocket session with the client's cookies. A WebSocket needs a socket: this serves the app on a free
+    /// loopback port for as long as the returned client lives (see zephyr/testing/websocket.hpp).
+    WebSocketClient websocket(std::string_view target);
+    WebSocketClient websocket(std::string_view target, websocket_client_options o);
 
     /// The cookies the client holds, by name.
     const std::vector<std::pair<std::string, std::string>>& cookies() const noexcept { return cookies_; }
@@ -142,11 +188,25 @@ public:
     std::string url(std::string_view path = "/") const;
     /// Opens a raw connection.
     Connection connect(std::chrono::milliseconds timeout = std::chrono::milliseconds{5000}) const;
+    /// Opens a WebSocket session (see zephyr/testing/websocket.hpp).
+    WebSocketClient websocket(std::string_view target) const;
+    WebSocketClient websocket(std::string_view target, websocket_client_options o) const;
 
     TestResponse get(std::string_view target, request_options o = {}) { return request("GET", target, std::move(o)); }
     TestResponse post(std::string_view target, std::string body, request_options o = {}) {
         o.body = std::move(body);
         return request("POST", target, std::move(o));
+    }
+    /// POST of an urlencoded form.
+    TestResponse post_form(std::string_view target, const std::vector<std::pair<std::string, std::string>>& fields,
+                           request_options o = {}) {
+        o.headers.emplace_back("Content-Type", "application/x-www-form-urlencoded");
+        return post(target, form_body(fields), std::move(o));
+    }
+    /// POST of a multipart/form-data body.
+    TestResponse post_multipart(std::string_view target, const multipart& mp, request_options o = {}) {
+        o.headers.emplace_back("Content-Type", mp.content_type());
+        return post(target, mp.body(), std::move(o));
     }
     /// One request on a new connection.
     TestResponse request(std::string_view method, std::string_view target, request_options o = {});
@@ -173,3 +233,5 @@ void run_task(Task<void> task);
     static ::zephyr::Task<void> zephyr_test_body_##suite##_##name();               \
     TEST(suite, name) { ::zephyr::testing::run_task(zephyr_test_body_##suite##_##name()); } \
     static ::zephyr::Task<void> zephyr_test_body_##suite##_##name()
+
+#include <zephyr/testing/websocket.hpp>

@@ -20,6 +20,7 @@
 #include <zephyr/http/layers/layer.hpp>
 #include <zephyr/http/layers/request_id.hpp>
 #include <zephyr/http/layers/timeout.hpp>
+#include <zephyr/http/multipart.hpp>
 #include <zephyr/http/request.hpp>
 #include <zephyr/http/response.hpp>
 #include <zephyr/http/returns.hpp>
@@ -29,6 +30,7 @@
 namespace zephyr {
 
 using http::Body;
+using http::BodyStream;
 using http::Cookie;
 using http::Created;
 using http::Ext;
@@ -38,6 +40,7 @@ using http::Html;
 using http::HttpError;
 using http::Inject;
 using http::Json;
+using http::Multipart;
 using http::Path;
 using http::Query;
 using http::Next;
@@ -45,9 +48,14 @@ using http::NoContent;
 using http::Redirect;
 using http::Request;
 using http::Response;
+using http::Result;
 using http::Route;
 using http::Router;
+using http::scope_outcome;
+using http::Scoped;
 using http::status;
+using http::WebSocket;
+namespace close_code = http::close_code;
 namespace layers = http::layers;
 
 }  // namespace zephyr

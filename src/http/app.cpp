@@ -1,6 +1,7 @@
 #include <zephyr/app.hpp>
 #include <zephyr/core/log.hpp>
 
+#include "http/debug_page.hpp"
 #include "http/router/route_table.hpp"
 
 #include <fmt/format.h>
@@ -48,7 +49,21 @@ App::App() {
         if (parse_number(threads, t)) config_.threads = t;
         else log::warn(fmt::format("ignoring ZEPHYR_THREADS='{}': not a number", threads));
     }
+    const char* dbg = std::getenv("ZEPHYR_DEBUG");
+    const char* profile = std::getenv("ZEPHYR_PROFILE");
+    if ((dbg && (std::string_view{dbg} == "1" || std::string_view{dbg} == "true")) ||
+        (profile && std::string_view{profile} == "development"))
+        debug(true);
 }
+
+App& App::debug(bool on) {
+    check_can_provide();
+    if (on && !services().debug()) http::detail::enable_throw_traces();
+    services().set_debug(on);
+    return *this;
+}
+
+bool App::debug() const noexcept { return const_cast<App*>(this)->services().debug(); }
 
 App::App(http::server_config config) : config_{std::move(config)} {}
 

@@ -48,35 +48,51 @@ Task<Response> answer(Router& app, std::string_view raw, const server_limits& li
         co_return rejected({status::bad_request, "incomplete request"});
     if (st == detail::parse_status::error) co_return rejected(err);
 
-    std::string_view rest = raw.substr(head.size);
-    if (head.content_length) {
-        if (*head.content_length > limits.max_body) co_return rejected({status::payload_too_large, "request body too large"});
-        if (rest.size() < *head.content_length) co_return rejected({status::bad_request, "incomplete request body"});
-        req.body().assign(rest.substr(0, static_cast<std::size_t>(*head.content_length)));
-    } else if (head.chunked) {
-        detail::chunked_decoder dec;
-        std::size_t used = 0;
-        auto r = dec.feed(rest, used, req.body(), limits.max_body, pl, err);
-        if (r == detail::chunked_decoder::result::error) co_return rejected(err);
-        if (r != detail::chunked_decoder::result::done) co_return rejected({status::bad_request, "incomplete chunked body"});
-    }
     req.set_method(head.method, head.method_name);
     req.set_target(head.target);
     req.set_version_minor(head.version_minor);
     req.set_keep_alive(head.keep_alive);
 
+    // Routing first, as the server does: the route may set its own body limit. A streaming route reads the
+    // body from memory here (Request::read_body_some()).
     auto& table = app.table();
     table.freeze();
-    Response res;
+    const detail::chain* ch = nullptr;
     std::optional<Response> failed;
     try {
-        const detail::chain& ch = table.match(req);
-        if (ch.sync())
-            res = ch.run_sync(req);
-        else
-            res = co_await ch.run(req);
+        ch = &table.match(req);
     } catch (...) {
         failed.emplace(error_response(req, std::current_exception()));
+    }
+    const std::uint64_t max_body = ch != nullptr && ch->max_body ? *ch->max_body : limits.max_body;
+    auto too_large = [&] {
+        return Response::problem(status::payload_too_large, fmt::format("the request body is larger than {} bytes", max_body));
+    };
+
+    std::string_view rest = raw.substr(head.size);
+    if (head.content_length) {
+        if (*head.content_length > max_body) co_return too_large();
+        if (rest.size() < *head.content_length) co_return rejected({status::bad_request, "incomplete request body"});
+        req.body().assign(rest.substr(0, static_cast<std::size_t>(*head.content_length)));
+    } else if (head.chunked) {
+        detail::chunked_decoder dec;
+        std::size_t used = 0;
+        auto r = dec.feed(rest, used, req.body(), max_body, pl, err);
+        if (r == detail::chunked_decoder::result::error)
+            co_return err.code == status::payload_too_large ? too_large() : rejected(err);
+        if (r != detail::chunked_decoder::result::done) co_return rejected({status::bad_request, "incomplete chunked body"});
+    }
+
+    Response res;
+    if (ch != nullptr) {
+        try {
+            if (ch->sync())
+                res = ch->run_sync(req);
+            else
+                res = co_await ch->run(req);
+        } catch (...) {
+            failed.emplace(error_response(req, std::current_exception()));
+        }
     }
     if (failed) res = std::move(*failed);
 

@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cstring>
 #include <stdexcept>
 
 namespace zephyr::http {
@@ -105,12 +107,22 @@ void Request::reset() noexcept {
     headers_.clear();
     if (body_.capacity() > 64 * 1024) std::string{}.swap(body_);
     body_.clear();
+    body_read_ = 0;
+    body_reader_ = nullptr;
     params_.clear();
     query_params_.reset();
     extensions_ = http::extensions{};
     route_ = nullptr;
     services_ = nullptr;
     remote_address_ = {};
+}
+
+Task<std::size_t> Request::read_body_some(std::span<char> buf) {
+    if (body_reader_ != nullptr) co_return co_await body_reader_->read_some(buf);
+    std::size_t n = std::min(buf.size(), body_.size() - body_read_);
+    if (n > 0) std::memcpy(buf.data(), body_.data() + body_read_, n);
+    body_read_ += n;
+    co_return n;
 }
 
 std::string_view Request::param(std::string_view name) const {

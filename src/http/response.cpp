@@ -1,4 +1,5 @@
 #include <zephyr/http/response.hpp>
+#include <zephyr/http/websocket.hpp>
 
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
@@ -79,6 +80,12 @@ Response Response::stream(stream_producer producer, std::string_view content_typ
 Response Response::redirect(std::string_view location, http::status s) {
     Response r{s};
     r.headers_.set("Location", location);
+    return r;
+}
+
+Response Response::websocket(websocket_upgrade u) {
+    Response r{status::switching_protocols};
+    r.payload_ = std::make_shared<websocket_upgrade>(std::move(u));
     return r;
 }
 

@@ -14,6 +14,7 @@
 #include "http/parser.hpp"
 #include "http/router/route_table.hpp"
 #include "http/serialize.hpp"
+#include "http/websocket_session.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -73,7 +74,7 @@ clock_type::time_point coarse_now() noexcept {
 
 // What a worker's sweeper sees of a connection.
 struct conn_base {
-    enum class phase : std::uint8_t { idle, head, body, handling, writing };
+    enum class phase : std::uint8_t { idle, head, body, handling, writing, upgraded };
     conn_base* prev = nullptr;
     conn_base* next = nullptr;
     clock_type::time_point deadline = clock_type::time_point::max();
@@ -192,6 +193,11 @@ public:
     }
 
     void cancel() noexcept override {
+        // A WebSocket session is asked to close with 1001 rather than cut off (graceful shutdown).
+        if (state == phase::upgraded) {
+            if (ws_control_.going_away) ws_control_.going_away();
+            return;
+        }
         error_code ec;
         lowest(stream_).cancel(ec);
     }
@@ -361,24 +367,6 @@ private:
                     break;
                 }
                 set_phase(phase::handling, std::chrono::milliseconds{0});
-                const std::uint64_t length = head.content_length.value_or(0);
-                if (length > srv_.config.limits.max_body) {
-                    co_await flush();
-                    co_await reject({status::payload_too_large, "request body too large"});
-                    open = false;
-                    break;
-                }
-
-                // The body: usually already in the buffer; otherwise read it (slow path, own coroutine).
-                std::size_t consumed = head.size;
-                if (!head.chunked && length <= end_ - begin_ - head.size) {
-                    if (length > 0) req_.body().assign(buf_ + begin_ + head.size, static_cast<std::size_t>(length));
-                    consumed += static_cast<std::size_t>(length);
-                } else if (!co_await read_body(head, consumed)) {
-                    open = false;
-                    break;
-                }
-
                 bool keep_alive = head.keep_alive && !w_.draining;
                 req_.set_method(head.method, head.method_name);
                 req_.set_target(head.target);
@@ -386,6 +374,8 @@ private:
                 req_.set_keep_alive(keep_alive);
                 req_.set_remote_address(remote_);
 
+                // Routing comes before the body: the route decides how large a body may be and whether its
+                // handler reads the body itself as it arrives.
                 Response res;
                 const detail::chain* ch = nullptr;
                 try {
@@ -393,13 +383,44 @@ private:
                 } catch (...) {
                     res = error_response(req_, std::current_exception());
                 }
-                if (ch != nullptr) {
-                    if (ch->sync())
-                        res = ch->run_sync(req_);  // a plain handler: no coroutine at all
-                    else
-                        res = co_await ch->run(req_);
+                const std::uint64_t max_body =
+                    ch != nullptr && ch->max_body ? *ch->max_body : srv_.config.limits.max_body;
+                const std::uint64_t length = head.content_length.value_or(0);
+                if (length > max_body) {
+                    co_await flush();
+                    co_await reject_problem(status::payload_too_large,
+                                            fmt::format("the request body is larger than {} bytes", max_body));
+                    open = false;
+                    break;
                 }
 
+                std::size_t consumed = head.size;
+                if (ch != nullptr && ch->streams_body) {
+                    co_await serve_streamed(head, *ch, max_body, res, keep_alive);
+                    consumed = 0;  // serve_streamed() moved begin_ past the body
+                } else {
+                    // The body: usually already in the buffer; otherwise read it (slow path, own coroutine).
+                    if (!head.chunked && length <= end_ - begin_ - head.size) {
+                        if (length > 0)
+                            req_.body().assign(buf_ + begin_ + head.size, static_cast<std::size_t>(length));
+                        consumed += static_cast<std::size_t>(length);
+                    } else if (!co_await read_body(head, consumed, max_body)) {
+                        open = false;
+                        break;
+                    }
+                    if (ch != nullptr) {
+                        if (ch->sync())
+                            res = ch->run_sync(req_);  // a plain handler: no coroutine at all
+                        else
+                            res = co_await ch->run(req_);
+                    }
+                }
+
+                if (res.upgrade() != nullptr && res.status() == status::switching_protocols) {
+                    co_await upgrade(res, consumed);  // the connection now carries a WebSocket session
+                    open = false;
+                    break;
+                }
                 keep_alive = keep_alive && !w_.draining;
                 if (!res.file() && !res.stream() && res.body().size() <= inline_body_limit) {
                     append_response(res, keep_alive);
@@ -420,6 +441,8 @@ private:
                 set_phase(phase::writing, srv_.config.timeouts.write);
                 co_await stream_.async_shutdown(asio::redirect_error(asio::use_awaitable, ignored));
             }
+        } else if (linger_) {
+            co_await linger();
         }
         lowest(stream_).shutdown(tcp::socket::shutdown_both, ignored);
         lowest(stream_).close(ignored);
@@ -436,8 +459,7 @@ private:
 
     // Reads a body that is not (completely) in the buffer yet. `consumed` becomes the number of bytes of the
     // buffer (from begin_) that the request used. False when the connection must close.
-    Task<bool> read_body(detail::request_head& head, std::size_t& consumed) {
-        const std::uint64_t max_body = srv_.config.limits.max_body;
+    Task<bool> read_body(detail::request_head& head, std::size_t& consumed, std::uint64_t max_body) {
         rebase_head(head);
         if (head.content_length) {
             const auto length = static_cast<std::size_t>(*head.content_length);
@@ -471,7 +493,12 @@ private:
             if (r == detail::chunked_decoder::result::done) break;
             if (r == detail::chunked_decoder::result::error) {
                 co_await flush();
-                co_await reject(err);
+                if (err.code == status::payload_too_large) {
+                    linger_ = true;
+                    co_await reject_problem(err.code, fmt::format("the request body is larger than {} bytes", max_body));
+                } else {
+                    co_await reject(err);
+                }
                 co_return false;
             }
             if (head.expect_continue && !asked) {
@@ -495,6 +522,205 @@ private:
         detail::parse_error err;
         std::size_t scan = 0;
         detail::parse_request_head(owned_head_, srv_.plimits, head, req_.mutable_headers(), err, scan);
+        req_.set_method(head.method, head.method_name);
+        req_.set_target(head.target);
+    }
+
+    // Answers with a problem+json error and closes the connection, for a request refused after routing.
+    Task<void> reject_problem(status s, std::string_view why) {
+        Response res = Response::problem(s, why);
+        detail::serialize_head(out_, res, res.body().size(), false, false, srv_.config.server_name);
+        out_ += res.body();
+        linger_ = true;  // the client may be sending the body we refused
+        co_await flush();
+    }
+
+    // The body of a streaming route, read while the handler asks for it: the bytes already buffered first, then
+    // the socket. A Content-Length body goes straight from the socket into the handler's buffer; a chunked one
+    // through the read buffer and the chunked decoder. Never reads past the end of the body, so pipelined
+    // requests stay in the buffer.
+    class stream_reader final : public body_reader {
+    public:
+        stream_reader(connection& c, const detail::request_head& head, std::uint64_t max_body)
+            : c_{c},
+              chunked_{head.chunked},
+              remaining_{head.content_length.value_or(0)},
+              max_body_{max_body},
+              expect_continue_{head.expect_continue},
+              received_{c.end_ > c.begin_} {
+            done_ = !chunked_ && remaining_ == 0;
+        }
+
+        Task<std::size_t> read_some(std::span<char> out) override {
+            if (broken_)
+                throw HttpError{status::bad_request, "the request body cannot be read after an earlier failure"};
+            if (out.empty()) co_return 0;
+            if (chunked_) co_return co_await read_chunked(out);
+            if (remaining_ == 0) co_return 0;
+            const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(out.size(), remaining_));
+            std::size_t n = 0;
+            if (c_.begin_ < c_.end_) {
+                n = std::min(want, c_.end_ - c_.begin_);
+                std::memcpy(out.data(), c_.buf_ + c_.begin_, n);
+                c_.begin_ += n;
+            } else {
+                n = co_await receive(asio::buffer(out.data(), want));
+            }
+            remaining_ -= n;
+            done_ = remaining_ == 0;
+            co_return n;
+        }
+
+        // Reads and discards the rest of a body the handler left unread, up to `limit` bytes, so the connection
+        // can carry the next request. False when the connection has to close instead.
+        Task<bool> drain(std::uint64_t limit) {
+            if (done_) co_return true;
+            if (broken_ || (!chunked_ && remaining_ > limit)) co_return false;
+            // A client waiting for 100 Continue has not sent the body and may never send it.
+            if (expect_continue_ && !continued_ && !received_) co_return false;
+            std::vector<char> scratch(16 * 1024);
+            std::uint64_t total = 0;
+            try {
+                while (true) {
+                    std::size_t n = co_await read_some(scratch);
+                    if (n == 0) co_return true;
+                    total += n;
+                    if (total > limit) co_return false;
+                }
+            } catch (const std::exception&) {
+                broken_ = true;
+            }
+            co_return false;
+        }
+
+        bool done() const noexcept { return done_; }
+
+    private:
+        Task<std::size_t> read_chunked(std::span<char> out) {
+            while (true) {
+                if (decoded_pos_ < decoded_.size()) {
+                    std::size_t n = std::min(out.size(), decoded_.size() - decoded_pos_);
+                    std::memcpy(out.data(), decoded_.data() + decoded_pos_, n);
+                    decoded_pos_ += n;
+                    if (decoded_pos_ == decoded_.size()) {
+                        delivered_ += decoded_.size();
+                        decoded_.clear();
+                        decoded_pos_ = 0;
+                    }
+                    co_return n;
+                }
+                if (done_) co_return 0;
+                if (c_.begin_ < c_.end_) {
+                    // decoded_ is empty here, so the decoder's limit check covers the whole body so far.
+                    std::size_t used = 0;
+                    detail::parse_error err;
+                    auto r = dec_.feed({c_.buf_ + c_.begin_, c_.end_ - c_.begin_}, used, decoded_,
+                                       max_body_ - delivered_, c_.srv_.plimits, err);
+                    c_.begin_ += used;
+                    if (r == detail::chunked_decoder::result::error) {
+                        broken_ = true;
+                        if (err.code == status::payload_too_large)
+                            throw HttpError{err.code, fmt::format("the request body is larger than {} bytes", max_body_)};
+                        throw HttpError{err.code, fmt::format("malformed chunked request body: {}", err.message)};
+                    }
+                    done_ = r == detail::chunked_decoder::result::done;
+                    continue;
+                }
+                // Everything buffered is decoded; the head was copied out, so the buffer starts over.
+                c_.begin_ = c_.end_ = 0;
+                if (!c_.make_room()) throw HttpError{status::internal_server_error, "no read buffer"};
+                std::size_t n = co_await receive(asio::buffer(c_.buf_, c_.cap_));
+                c_.end_ = n;
+            }
+        }
+
+        // One read from the socket, under the body timeout. Asks for the body first when the client waits
+        // for 100 Continue, and sends the responses of earlier pipelined requests before waiting.
+        Task<std::size_t> receive(asio::mutable_buffer b) {
+            bool ok = true;
+            if (expect_continue_ && !continued_ && !received_) {
+                continued_ = true;
+                ok = co_await c_.send_continue();
+            } else if (!c_.out_.empty()) {
+                ok = co_await c_.flush();
+            }
+            if (!ok) {
+                broken_ = true;
+                throw HttpError{status::bad_request, "the client closed the connection before sending the body"};
+            }
+            c_.set_phase(phase::body, c_.srv_.config.timeouts.body);
+            error_code ec;
+            std::size_t n = co_await c_.stream_.async_read_some(b, asio::redirect_error(asio::use_awaitable, ec));
+            c_.set_phase(phase::handling, std::chrono::milliseconds{0});
+            if (ec) {
+                broken_ = true;
+                if (c_.timed_out)
+                    throw HttpError{status::request_timeout, "the request body was not received in time"};
+                throw HttpError{status::bad_request, "the client closed the connection before the end of the body"};
+            }
+            received_ = true;
+            co_return n;
+        }
+
+        connection& c_;
+        bool chunked_;
+        std::uint64_t remaining_;  // of a Content-Length body
+        std::uint64_t max_body_;
+        bool expect_continue_;
+        bool received_;            // some body bytes have arrived
+        bool continued_ = false;   // 100 Continue was sent
+        bool done_ = false;
+        bool broken_ = false;      // a read failed: the connection cannot carry another request
+        detail::chunked_decoder dec_;
+        std::string decoded_;      // decoded chunk data not yet handed out
+        std::size_t decoded_pos_ = 0;
+        std::uint64_t delivered_ = 0;
+    };
+
+    // Runs the handler of a streaming route, which reads the body itself. Afterwards a small unread rest of
+    // the body is read and dropped; a larger one (or a failed read) closes the connection after the response.
+    Task<void> serve_streamed(detail::request_head& head, const detail::chain& ch, std::uint64_t max_body,
+                              Response& res, bool& keep_alive) {
+        static constexpr std::uint64_t drain_limit = 256 * 1024;
+        if (head.chunked) rebase_head(head);  // the decoder reuses the read buffer
+        begin_ += head.size;                  // the body starts here; a Content-Length body never moves the buffer
+        stream_reader reader{*this, head, max_body};
+        req_.set_body_reader(&reader);
+        if (ch.sync())
+            res = ch.run_sync(req_);
+        else
+            res = co_await ch.run(req_);
+        req_.set_body_reader(nullptr);
+        if (!co_await reader.drain(drain_limit)) {
+            keep_alive = false;
+            linger_ = !timed_out;
+        }
+    }
+
+    // Before closing a connection whose request body was not read to its end: stop sending, then read and drop
+    // what the client still sends, for a moment. Closing with unread bytes makes the kernel answer with a
+    // reset, which can destroy the response before the client has read it.
+    Task<void> linger() {
+        error_code ec;
+        lowest(stream_).shutdown(tcp::socket::shutdown_send, ec);
+        begin_ = end_ = 0;
+        if (ec || !make_room()) co_return;
+        set_phase(phase::body, std::min<std::chrono::milliseconds>(srv_.config.timeouts.body, std::chrono::seconds{2}));
+        std::size_t total = 0;
+        while (total < 16 * 1024 * 1024) {
+            std::size_t n = co_await stream_.async_read_some(asio::buffer(buf_, cap_),
+                                                             asio::redirect_error(asio::use_awaitable, ec));
+            if (ec) break;
+            total += n;
+        }
+    }
+
+    // Hands the connection to a WebSocket session: bytes after the request are its first frames.
+    Task<void> upgrade(const Response& res, std::size_t consumed) {
+        if (!co_await flush()) co_return;
+        std::string_view leftover{buf_ + begin_ + consumed, end_ - begin_ - consumed};
+        set_phase(phase::upgraded, std::chrono::milliseconds{0});
+        co_await detail::serve_websocket(stream_, leftover, req_, res, srv_.config.server_name, ws_control_);
     }
 
     Task<bool> send_continue() {
@@ -637,7 +863,9 @@ private:
     std::size_t scan_from_ = 0;
     std::string out_;
     std::string owned_head_;  // a request's head, copied out of buf_ while its body is read
+    bool linger_ = false;     // closing with part of a request body unread: see linger()
     std::string remote_;
+    detail::websocket_control ws_control_;  // reaches the WebSocket session of an upgraded connection
     Request req_;             // reused by every request on the connection, keeping its capacity
 };
 
@@ -677,7 +905,8 @@ Task<void> Server::impl::sweep_loop(worker& w) {
         co_await w.sweeper->async_wait(asio::redirect_error(asio::use_awaitable, ec));
         auto now = coarse_now();
         for (conn_base* c = w.first; c != nullptr; c = c->next) {
-            bool idle_on_drain = w.draining && c->state == conn_base::phase::idle;
+            bool idle_on_drain = w.draining && (c->state == conn_base::phase::idle ||
+                                                c->state == conn_base::phase::upgraded);
             if (c->deadline <= now || idle_on_drain) {
                 c->timed_out = !idle_on_drain;
                 c->deadline = clock_type::time_point::max();
@@ -775,7 +1004,7 @@ void Server::impl::request_stop() {
             if (w.acceptor) w.acceptor->close(ec);
             // Idle connections close now rather than at the next sweep.
             for (conn_base* c = w.first; c != nullptr; c = c->next)
-                if (c->state == conn_base::phase::idle) c->cancel();
+                if (c->state == conn_base::phase::idle || c->state == conn_base::phase::upgraded) c->cancel();
             if (w.connections == 0 && w.sweeper) w.sweeper->cancel();
         });
     }

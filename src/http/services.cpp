@@ -19,7 +19,8 @@ std::string type_name(const std::type_info& t) {
 }
 }  // namespace detail
 
-void services::add(const void* key, const std::type_info& t, std::shared_ptr<void> one, factory_fn f, bool replace) {
+void services::add(const void* key, const std::type_info& t, std::shared_ptr<void> one, factory_fn f, bool replace,
+                   bool scoped) {
     for (auto& e : entries_) {
         if (e.key != key) continue;
         if (!replace)
@@ -27,10 +28,53 @@ void services::add(const void* key, const std::type_info& t, std::shared_ptr<voi
                                                detail::type_name(t))};
         e.singleton = std::move(one);
         e.factory = std::move(f);
+        e.scoped = scoped;
         return;
     }
-    entries_.push_back({key, detail::type_name(t), std::move(one), std::move(f)});
+    entries_.push_back({key, detail::type_name(t), std::move(one), std::move(f), scoped});
 }
+
+bool services::finalises(const void* key) const noexcept {
+    const entry* e = find(key);
+    return e != nullptr && e->scoped;
+}
+
+namespace detail {
+
+namespace {
+struct finaliser_list {
+    std::vector<std::function<Task<void>(const scope_outcome&)>> items;
+};
+}  // namespace
+
+void add_finaliser(Request& req, std::function<Task<void>(const scope_outcome&)> f) {
+    auto* list = req.extensions().get<finaliser_list>();
+    if (list == nullptr) list = &req.extensions().insert(finaliser_list{});
+    list->items.push_back(std::move(f));
+}
+
+bool has_finalisers(const Request& req) noexcept {
+    const auto* list = req.extensions().get<finaliser_list>();
+    return list != nullptr && !list->items.empty();
+}
+
+Task<void> run_finalisers(Request& req, scope_outcome outcome) {
+    auto* list = req.extensions().get<finaliser_list>();
+    if (list == nullptr) co_return;
+    auto items = std::move(list->items);
+    list->items.clear();
+    std::exception_ptr first;
+    for (auto it = items.rbegin(); it != items.rend(); ++it) {
+        try {
+            co_await (*it)(outcome);
+        } catch (...) {
+            if (!first) first = std::current_exception();
+        }
+    }
+    if (first) std::rethrow_exception(first);
+}
+
+}  // namespace detail
 
 const services::entry* services::find(const void* key) const noexcept {
     for (const auto& e : entries_)

@@ -2,6 +2,8 @@
 #include <zephyr/http/layers/compression.hpp>
 #include <zephyr/http/static_files.hpp>
 
+#include "http/range.hpp"
+
 #include <fmt/format.h>
 
 #include <sys/stat.h>
@@ -39,9 +41,9 @@ bool etag_matches(std::string_view list, std::string_view etag) {
     return false;
 }
 
-struct byte_range {
-    std::uint64_t first, last;
-};
+}  // namespace
+
+namespace detail {
 
 // One "bytes=" range against `size`. Nothing for a header to ignore (several ranges, another unit, syntax
 // errors: RFC 9110 lets a server ignore those), an empty range for an unsatisfiable one.
@@ -72,7 +74,8 @@ std::optional<std::optional<byte_range>> parse_range(std::string_view h, std::ui
     return byte_range{first, std::min(last, size - 1)};
 }
 
-}  // namespace
+}  // namespace detail
+
 
 static_files::static_files(const fs::path& root, static_options options) : options_{std::move(options)} {
     std::error_code ec;
@@ -166,13 +169,13 @@ Response static_files::operator()(Request& req) const {
             honour = if_range->starts_with("\"") ? *if_range == etag : *if_range == last_modified;
         }
         if (honour) {
-            if (auto parsed = parse_range(*range, size)) {
+            if (auto parsed = detail::parse_range(*range, size)) {
                 if (!*parsed) {
                     Response r = Response::problem(status::range_not_satisfiable, "the requested range is outside the file");
                     r.headers().set("Content-Range", fmt::format("bytes */{}", size));
                     return r;
                 }
-                byte_range br = **parsed;
+                detail::byte_range br = **parsed;
                 res.set_status(status::partial_content);
                 res.headers().set("Content-Range", fmt::format("bytes {}-{}/{}", br.first, br.last, size));
                 res.set_file_range(br.first, br.last - br.first + 1);

@@ -44,6 +44,56 @@ std::string build_request(std::string_view method, std::string_view target, cons
     return raw;
 }
 
+multipart& multipart::field(std::string name, std::string value) {
+    parts_.push_back({std::move(name), std::move(value), std::nullopt, std::nullopt});
+    return *this;
+}
+
+multipart& multipart::file(std::string name, std::string filename, std::string content_type, std::string bytes) {
+    parts_.push_back({std::move(name), std::move(bytes), std::move(filename), std::move(content_type)});
+    return *this;
+}
+
+std::string multipart::boundary() const {
+    // Lengthen the boundary until no part contains it.
+    std::string b = "zephyr-test-boundary";
+    auto occurs = [&] {
+        for (const auto& p : parts_)
+            if (p.value.find(b) != std::string::npos || p.name.find(b) != std::string::npos) return true;
+        return false;
+    };
+    for (int i = 0; occurs(); ++i) b += static_cast<char>('a' + i % 26);
+    return b;
+}
+
+std::string multipart::content_type() const { return "multipart/form-data; boundary=" + boundary(); }
+
+std::string multipart::body() const {
+    const std::string b = boundary();
+    std::string out;
+    for (const auto& p : parts_) {
+        out += "--" + b + "\r\n";
+        out += "Content-Disposition: form-data; name=\"" + p.name + "\"";
+        if (p.filename) out += "; filename=\"" + *p.filename + "\"";
+        out += "\r\n";
+        if (p.content_type) out += "Content-Type: " + *p.content_type + "\r\n";
+        out += "\r\n";
+        out += p.value;
+        out += "\r\n";
+    }
+    out += "--" + b + "--\r\n";
+    return out;
+}
+
+std::string form_body(const std::vector<std::pair<std::string, std::string>>& fields) {
+    std::string out;
+    for (const auto& [k, v] : fields) {
+        if (!out.empty()) out += '&';
+        out += http::percent_encode(k) + "=" + http::percent_encode(v);
+    }
+    return out;
+}
+
 TestResponse Client::request(std::string_view method, std::string_view target, request_options o) {
     bool has_cookie = false;
     for (const auto& [k, v] : o.headers) has_cookie = has_cookie || http::iequals(k, "cookie");

@@ -3,7 +3,7 @@
 
 A snippet is a fenced code block in README.md or docs/*.md preceded by an HTML comment naming its source:
 
-    <!-- snippet: examples/02-routing/main.cpp#routes -->
+    <!-- snippet: examples/routing/main.cpp#routes -->
     ```cpp
     ...
     ```

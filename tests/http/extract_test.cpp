@@ -195,6 +195,7 @@ TEST(extract, query_struct_with_repeated_keys_and_defaults) {
     Client client{order_app(app)};
     EXPECT_EQ(client.get("/items?page=3&tag=a&tag=b&desc=true").text(), "3:2:desc");
     EXPECT_EQ(client.get("/items?desc=false").text(), "1:0:asc");
+    EXPECT_EQ(client.get("/items").text(), "1:0:asc");  // a missing parameter keeps the member's default
     auto bad = client.get("/items?page=x&desc=maybe");
     EXPECT_EQ(bad.status(), 400);
     EXPECT_EQ(bad.json().at("errors").as_array().size(), 2u);

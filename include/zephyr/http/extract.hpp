@@ -4,6 +4,7 @@
 //     app.get("/users/{id}", [](zephyr::Path<int> id, zephyr::Header<"Accept"> a) { ... });
 #pragma once
 
+#include <zephyr/http/extract/body_stream.hpp>
 #include <zephyr/http/extract/ext.hpp>
 #include <zephyr/http/extract/extractor.hpp>
 #include <zephyr/http/extract/header.hpp>

@@ -34,6 +34,9 @@ public:
     virtual Task<Response> call(Request& req) = 0;
     /// Lets the handler's extractors check the route it is registered on; throws route_error.
     virtual void check_route(const route_check&) const {}
+    /// True when a parameter reads the body as it arrives (BodyStream, Multipart): the server then runs the
+    /// handler before reading the body instead of after.
+    virtual bool streams_body() const { return false; }
 };
 
 namespace detail {
@@ -137,6 +140,7 @@ public:
     void check_route(const route_check& c) const override {
         (check_one<A>(c), ...);
     }
+    bool streams_body() const override { return (streaming_body_extractor<param_value<A>> || ... || false); }
 
 private:
     template <class P>

@@ -10,6 +10,7 @@
 //     });
 #pragma once
 
+#include <zephyr/core/task.hpp>
 #include <zephyr/http/error.hpp>
 #include <zephyr/http/extensions.hpp>
 #include <zephyr/http/headers.hpp>
@@ -17,6 +18,7 @@
 
 #include <charconv>
 #include <concepts>
+#include <cstddef>
 #include <optional>
 #include <span>
 #include <string>
@@ -52,6 +54,17 @@ std::vector<std::pair<std::string, std::string>> parse_urlencoded(std::string_vi
 
 class services;
 
+/// Where a streamed request body comes from: the server implements it for routes whose handler streams the
+/// body (see BodyStream and Multipart). Handlers use Request::read_body_some() rather than this.
+class body_reader {
+public:
+    virtual ~body_reader() = default;
+    /// Reads up to `buf.size()` bytes of the body into `buf`; returns 0 at the end of the body. Throws HttpError:
+    /// 408 when the client stops sending for longer than the body timeout, 413 when a chunked body grows past
+    /// the route's max_body, 400 for malformed chunked framing or a connection closed before the end.
+    virtual Task<std::size_t> read_some(std::span<char> buf) = 0;
+};
+
 class Request {
 public:
     Request() = default;
@@ -76,9 +89,17 @@ public:
     /// The first value of header `name` (case-insensitive), or nothing.
     std::optional<std::string_view> header(std::string_view name) const noexcept { return headers_.get(name); }
 
-    /// The body, fully read and de-chunked.
+    /// The body, fully read and de-chunked. Empty on a route whose handler streams the body (it takes
+    /// BodyStream or Multipart): read that with read_body_some().
     const std::string& body() const noexcept { return body_; }
     std::string& body() noexcept { return body_; }
+
+    /// Reads the next bytes of the body into `buf` and returns how many; 0 at the end of the body. On a
+    /// streaming route the bytes come from the connection as the client sends them; otherwise from body(),
+    /// which this does not change. Throws HttpError 408, 413 or 400 as body_reader::read_some() describes.
+    Task<std::size_t> read_body_some(std::span<char> buf);
+    /// True when the body is read from the connection (a streaming route) rather than from body().
+    bool body_streamed() const noexcept { return body_reader_ != nullptr; }
 
     /// Every path parameter of the matched route, in pattern order.
     std::span<const path_param> params() const noexcept { return params_; }
@@ -149,6 +170,8 @@ public:
     header_view& mutable_headers() noexcept { return headers_; }
     std::vector<path_param>& mutable_params() noexcept { return params_; }
     void set_route(const route_info* r) noexcept { route_ = r; }
+    /// Makes read_body_some() read from `r` (which must outlive the handler), or from body() for nullptr.
+    void set_body_reader(body_reader* r) noexcept { body_reader_ = r; }
     /// `a` must outlive the request (the server passes its connection's copy).
     void set_remote_address(std::string_view a) noexcept { remote_address_ = a; }
     /// Clears the request for reuse by the next request on a connection, keeping allocated capacity.
@@ -167,6 +190,8 @@ private:
     bool keep_alive_ = true;
     header_view headers_;
     std::string body_;
+    std::size_t body_read_ = 0;  // how much of body_ read_body_some() has returned
+    body_reader* body_reader_ = nullptr;
     std::vector<path_param> params_;
     mutable std::optional<std::vector<std::pair<std::string, std::string>>> query_params_;
     http::extensions extensions_;

@@ -18,6 +18,7 @@
 #include <concepts>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -41,6 +42,9 @@ using stream_producer = std::function<Task<void>(body_writer&)>;
 /// The Content-Type for a file name, from its extension ("text/css; charset=utf-8" for "a.css"), or
 /// "application/octet-stream" when the extension is unknown.
 std::string_view content_type_for(std::string_view path) noexcept;
+
+/// A WebSocket session to run after a 101 response; defined in zephyr/http/websocket.hpp.
+struct websocket_upgrade;
 
 /// A body sent from a file: `length` bytes (or to the end) starting at `offset`.
 struct file_body {
@@ -83,6 +87,10 @@ public:
     static Response stream(stream_producer producer, std::string_view content_type = "text/plain; charset=utf-8");
     /// A redirect to `location` (302 unless given) with an empty body.
     static Response redirect(std::string_view location, http::status s = http::status::found);
+    /// 101 Switching Protocols: once layers have returned it, the server completes the WebSocket handshake
+    /// (adding the headers layers set, such as Set-Cookie) and runs `u.session` on the connection. Built by
+    /// WebSocket routes (see zephyr/http/websocket.hpp); a layer that replaces it refuses the upgrade.
+    static Response websocket(websocket_upgrade u);
 
     http::status status() const noexcept { return status_; }
     void set_status(http::status s) noexcept { status_ = s; }
@@ -110,6 +118,11 @@ public:
     }
     /// The stream producer, or nullptr.
     const stream_producer* stream() const noexcept { return std::get_if<stream_producer>(&payload_); }
+    /// The WebSocket session of an upgrade response, or nullptr.
+    const websocket_upgrade* upgrade() const noexcept {
+        auto* u = std::get_if<std::shared_ptr<websocket_upgrade>>(&payload_);
+        return u ? u->get() : nullptr;
+    }
 
 private:
     // A content type the library spells itself: no need to validate it on the hot path.
@@ -123,7 +136,7 @@ private:
     http::status status_ = http::status::ok;
     http::headers headers_;
     std::string body_;
-    std::variant<std::monostate, file_body, stream_producer> payload_;
+    std::variant<std::monostate, file_body, stream_producer, std::shared_ptr<websocket_upgrade>> payload_;
 };
 
 // ---- to_response: the one customisation point for handler results -----------------------------------------

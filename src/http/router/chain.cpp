@@ -1,7 +1,9 @@
+#include "http/debug_page.hpp"
 #include "http/router/route_table.hpp"
 
 #include <zephyr/core/log.hpp>
 #include <zephyr/http/layers/error_boundary.hpp>
+#include <zephyr/http/extract/json.hpp>
 #include <zephyr/http/layers/request_id.hpp>
 
 #include <boost/asio/cancellation_state.hpp>
@@ -64,20 +66,28 @@ Response problem_with_errors(const HttpError& err) {
 
 }  // namespace
 
+Response error_to_response(const HttpError& err, const Request& req) {
+    Response res = err.errors().empty() ? Response::problem(err.status(), err.detail()) : problem_with_errors(err);
+    for (const auto& [k, v] : err.headers()) res.headers().add(k, v);
+    if (!err.internal().empty() && log::enabled(log::level::warn)) {
+        const auto* id = req.extensions().get<request_id>();
+        log::warn(fmt::format("{} {} -> {}: {} (request id {})", req.method_name(), req.path(), to_int(err.status()),
+                              err.internal(), id ? id->value : "-"));
+    }
+    return res;
+}
+
 Response error_response(const Request& req, std::exception_ptr e) noexcept {
     try {
+        if (const services* s = req.services())
+            if (auto mapped = s->map_error(e, req)) return std::move(*mapped);
         try {
             std::rethrow_exception(e);
         } catch (const HttpError& err) {
-            Response res = err.errors().empty() ? Response::problem(err.status(), err.detail())
-                                                : problem_with_errors(err);
-            for (const auto& [k, v] : err.headers()) res.headers().add(k, v);
-            if (!err.internal().empty() && log::enabled(log::level::warn)) {
-                const auto* id = req.extensions().get<request_id>();
-                log::warn(fmt::format("{} {} -> {}: {} (request id {})", req.method_name(), req.path(),
-                                      to_int(err.status()), err.internal(), id ? id->value : "-"));
-            }
-            return res;
+            return error_to_response(err, req);
+        } catch (const json::decode_error& err) {
+            // A handler decoding or validating input itself (json::parse, validate::ensure): the client's fault.
+            return error_to_response(detail::rejection(err, status::unprocessable_content, "the input"), req);
         } catch (const std::exception& err) {
             const auto* id = req.extensions().get<request_id>();
             log::error(fmt::format("unhandled exception in {} {} (route '{}', request id {}): {}", req.method_name(),
@@ -88,6 +98,8 @@ Response error_response(const Request& req, std::exception_ptr e) noexcept {
             log::error(fmt::format("unhandled non-standard exception in {} {} (request id {})", req.method_name(),
                                    req.path(), id ? id->value : "-"));
         }
+        if (const services* s = req.services(); s != nullptr && s->debug())
+            if (auto page = detail::debug_error_page(req, e)) return std::move(*page);
         return Response::problem(status::internal_server_error, "the server failed to handle this request");
     } catch (...) {
         // Building the error response itself failed (out of memory): answer with the bare status.
@@ -109,8 +121,37 @@ Task<Response> error_boundary::operator()(Request& req, Next next) const {
 
 namespace detail {
 
+namespace {
+
+// The handler, then the finalisers of the Scoped services it used, told whether it threw. A finaliser that
+// throws replaces the response with that error (a failed commit must not look like success).
+Task<Response> finalised(Request& req, endpoint* e) {
+    std::exception_ptr error;
+    std::optional<Response> res;
+    try {
+        res.emplace(co_await e->call(req));
+    } catch (...) {
+        error = std::current_exception();
+    }
+    // A timeout layer may have cancelled the handler (mapped() explains the 503); the finalisers (a rollback)
+    // must still be able to await.
+    boost::asio::cancellation_state cs = co_await boost::asio::this_coro::cancellation_state;
+    const bool cancelled = cs.cancelled() != boost::asio::cancellation_type::none;
+    co_await boost::asio::this_coro::reset_cancellation_state();
+    if (!res) res.emplace(cancelled ? Response{status::service_unavailable} : error_response(req, error));
+    try {
+        co_await run_finalisers(req, scope_outcome{error, res->status()});
+    } catch (...) {
+        res.emplace(error_response(req, std::current_exception()));
+    }
+    co_return std::move(*res);
+}
+
+}  // namespace
+
 Task<Response> chain::invoke_endpoint(Request& req) const {
     endpoint* e = ep.get();
+    if (finalises) return finalised(req, e);
     return mapped(req, [e, &req] { return e->call(req); });
 }
 

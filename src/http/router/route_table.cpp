@@ -254,6 +254,7 @@ route_entry& route_table::add(Router& owner, std::vector<http::method> ms, std::
     routes_.push_back(std::move(entry));
     ref.info.summary = std::move(o.summary);
     ref.info.tags = std::move(o.tags);
+    ref.max_body = o.max_body;
     if (!o.name.empty()) set_name(ref, std::move(o.name));
     return ref;
 }
@@ -287,7 +288,12 @@ void route_table::freeze() {
                 throw std::logic_error{fmt::format("route '{}' injects {} but nothing provides it; call "
                                                    "app.provide<{}>(...) before serving",
                                                    r->describe(), need.type, need.type)};
-    for (auto& r : routes_) r->built = stack_for(r->owner, r->layers, r->ep);
+    for (auto& r : routes_) {
+        r->built = stack_for(r->owner, r->layers, r->ep);
+        r->built.streams_body = r->ep->streams_body();
+        r->built.max_body = r->max_body;
+        for (const auto& need : r->needs) r->built.finalises = r->built.finalises || services_.finalises(need.key);
+    }
     not_found_ = stack_for(root_, {}, std::make_shared<status_endpoint>(this, status_endpoint::kind::not_found));
     not_allowed_ = stack_for(root_, {}, std::make_shared<status_endpoint>(this, status_endpoint::kind::not_allowed));
     auto_options_ = stack_for(root_, {}, std::make_shared<status_endpoint>(this, status_endpoint::kind::options));
@@ -310,6 +316,7 @@ const node* route_table::find(std::string_view path, http::method m, std::vector
 }
 
 const chain& route_table::match(Request& req) const {
+    req.set_services(&services_);  // also for 404/405: on_error mappers and error pages see the app
     thread_local std::vector<std::string_view> caps;
     caps.clear();
     http::method m = req.method();
@@ -338,7 +345,6 @@ const chain& route_table::match(Request& req) const {
         params.push_back({seg.text, std::move(*decoded)});
     }
     req.set_route(&e->info);
-    req.set_services(&services_);
     return e->built;
 }
 

@@ -6,7 +6,9 @@
 #include <zephyr/http/services.hpp>
 
 #include <array>
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -18,9 +20,13 @@ namespace zephyr::http::detail {
 struct chain {
     std::vector<std::shared_ptr<layer_base>> layers;
     std::shared_ptr<endpoint> ep;
+    bool streams_body = false;               ///< The handler reads the body as it arrives (ep->streams_body()).
+    std::optional<std::uint64_t> max_body;  ///< route_options::max_body.
+
+    bool finalises = false;                 ///< The handler injects a Scoped<T> service: await its finaliser.
 
     /// True when neither layers nor a coroutine are involved: the server calls the handler directly.
-    bool sync() const noexcept { return layers.empty() && ep->is_sync(); }
+    bool sync() const noexcept { return layers.empty() && ep->is_sync() && !finalises; }
     /// Runs the handler, mapping any exception to a response (the innermost error mapper).
     Task<Response> invoke_endpoint(Request& req) const;
     /// Runs the whole stack with the outermost error boundary.
@@ -44,6 +50,7 @@ struct route_entry {
     chain built;
     route_table* table = nullptr;
     std::vector<route_check::service_need> needs;  // Inject<T> types, checked at freeze()
+    std::optional<std::uint64_t> max_body;         // route_options::max_body
 
     std::string describe() const;  // "GET|POST /users/{id}"
 };

@@ -2,7 +2,8 @@
 //
 // A handler parameter is either `Request&` or an extractor: a type with `static T extract(Request&)` that
 // builds itself from the request or throws HttpError (400, 415, 422) to reject it. A body extractor also has
-// `static constexpr bool consumes_body = true`; a handler may take at most one, as its last parameter.
+// `static constexpr bool consumes_body = true`; a handler may take at most one, as its last parameter. One
+// that also has `static constexpr bool streams_body = true` reads the body while it arrives.
 //
 //     struct client_ip {
 //         std::string value;
@@ -33,6 +34,14 @@ template <class T>
 concept body_extractor = extractor<T> && requires {
     { T::consumes_body } -> std::convertible_to<bool>;
 } && T::consumes_body;
+
+/// A body extractor that reads the body as it arrives instead of after the server has read all of it into
+/// Request::body(): it declares `static constexpr bool streams_body = true` and reads with
+/// Request::read_body_some(). A route whose handler takes one is served in streaming mode (see BodyStream).
+template <class T>
+concept streaming_body_extractor = body_extractor<T> && requires {
+    { T::streams_body } -> std::convertible_to<bool>;
+} && T::streams_body;
 
 /// What an extractor may check against a route when it is registered: the names of the pattern's parameters.
 /// Extractors that care define `static void check_route(const route_check&)` and throw route_error.

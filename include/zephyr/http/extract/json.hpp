@@ -3,7 +3,8 @@
 // `Json<T>` as a parameter decodes the body (Content-Type application/json or any +json type, else 415) into
 // a described struct: malformed JSON is a 400, JSON of the wrong shape a 422, both problem+json with every
 // failing field in `errors`. As a return type it serializes T with Content-Type application/json.
-// `Query<T>` decodes the query string into a described struct (repeated keys fill vectors); failures are 400.
+// `Query<T>` decodes the query string into a described struct (repeated keys fill vectors); a parameter the
+// query leaves out keeps the member's default (`int limit = 20;`); failures are 400.
 // The struct's validation rules (zephyr/json/validate.hpp) are checked too, and their failures listed with the
 // decoding errors.
 //
@@ -75,8 +76,9 @@ public:
 
     static Query extract(Request& req) {
         try {
-            return Query{json::from_value<T>(detail::query_object(req),
-                                             json::decode_options{.root = "query", .text_values = true})};
+            return Query{json::from_value<T>(
+                detail::query_object(req),
+                json::decode_options{.root = "query", .text_values = true, .missing_keeps_default = true})};
         } catch (const json::decode_error& e) {
             throw detail::rejection(e, status::bad_request, "the query string");
         }

@@ -15,9 +15,12 @@
 #include <zephyr/http/layers/layer.hpp>
 #include <zephyr/http/method.hpp>
 #include <zephyr/http/router/route_error.hpp>
+#include <zephyr/http/websocket.hpp>
 
+#include <cstdint>
 #include <initializer_list>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -32,6 +35,9 @@ struct route_options {
     std::string name{};               ///< For url_for(); unique across the app.
     std::string summary{};            ///< One line describing the route.
     std::vector<std::string> tags{};  ///< Free-form labels.
+    /// The largest request body this route accepts, instead of the server's limits.max_body (larger for an
+    /// upload route, smaller for a JSON one); 413 problem+json beyond it.
+    std::optional<std::uint64_t> max_body{};
 };
 
 namespace detail {
@@ -107,6 +113,12 @@ public:
     template <class H>
     Route& route(std::initializer_list<http::method> ms, std::string_view pattern, H&& h, route_options o = {}) {
         return add_route(std::vector<http::method>(ms), pattern, make_endpoint(std::forward<H>(h)), std::move(o));
+    }
+    /// A WebSocket endpoint (GET): `h` is a coroutine `Task<void>(WebSocket&, extractors...)` run once the
+    /// upgrade request has passed the layers; see zephyr/http/websocket.hpp and docs/websocket.md.
+    template <class H>
+    Route& websocket(std::string_view pattern, H&& h, route_options o = {}, websocket_options ws = {}) {
+        return add_route({method::get}, pattern, make_websocket_endpoint(std::forward<H>(h), ws), std::move(o));
     }
 
     /// A child router whose routes start with `prefix` and run this router's layers, then the child's.
