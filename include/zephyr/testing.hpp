@@ -15,6 +15,7 @@
 #include <zephyr/http/headers.hpp>
 #include <zephyr/http/response.hpp>
 #include <zephyr/http/server.hpp>
+#include <zephyr/json/json.hpp>
 
 #include <boost/json/value.hpp>
 
@@ -90,30 +91,15 @@ std::string form_body(const std::vector<std::pair<std::string, std::string>>& fi
 class WebSocketClient;             // zephyr/testing/websocket.hpp
 struct websocket_client_options;  // zephyr/testing/websocket.hpp
 
-/// In-process client: same parser, router, layers and error handling as the server, no socket. Like a
-/// browser it keeps the cookies responses set (Set-Cookie; Max-Age=0 or a past Expires deletes) and sends
-/// them with later requests, unless a request sets its own Cookie header.
-class Client {
+namespace detail {
+/// The request helpers Client and Server share, each built on the class's own request(method, target, options).
+template <class Self>
+class request_helpers {
 public:
-    explicit Client(App& app, http::server_limits limits = {}) : app_{app}, limits_{limits} {}
-
-    TestResponse get(std::string_view target, request_options o = {}) { return request("GET", target, std::move(o)); }
-    TestResponse head(std::string_view target, request_options o = {}) { return request("HEAD", target, std::move(o)); }
-    TestResponse del(std::string_view target, request_options o = {}) { return request("DELETE", target, std::move(o)); }
-    TestResponse options(std::string_view target, request_options o = {}) {
-        return request("OPTIONS", target, std::move(o));
-    }
+    TestResponse get(std::string_view target, request_options o = {}) { return send("GET", target, std::move(o)); }
     TestResponse post(std::string_view target, std::string body, request_options o = {}) {
         o.body = std::move(body);
-        return request("POST", target, std::move(o));
-    }
-    TestResponse put(std::string_view target, std::string body, request_options o = {}) {
-        o.body = std::move(body);
-        return request("PUT", target, std::move(o));
-    }
-    TestResponse patch(std::string_view target, std::string body, request_options o = {}) {
-        o.body = std::move(body);
-        return request("PATCH", target, std::move(o));
+        return send("POST", target, std::move(o));
     }
     /// POST of an urlencoded form.
     TestResponse post_form(std::string_view target, const std::vector<std::pair<std::string, std::string>>& fields,
@@ -125,6 +111,54 @@ public:
     TestResponse post_multipart(std::string_view target, const multipart& mp, request_options o = {}) {
         o.headers.emplace_back("Content-Type", mp.content_type());
         return post(target, mp.body(), std::move(o));
+    }
+    /// A request whose body is `value` as JSON (a boost::json::value or a described struct), sent as
+    /// application/json: `client.post_json("/users", new_user{"ada"})`.
+    template <class T>
+    TestResponse post_json(std::string_view target, const T& value, request_options o = {}) {
+        return send_json("POST", target, value, std::move(o));
+    }
+    template <class T>
+    TestResponse send_json(std::string_view method, std::string_view target, const T& value, request_options o = {}) {
+        o.headers.emplace_back("Content-Type", "application/json");
+        o.body = json::to_string(value);
+        return send(method, target, std::move(o));
+    }
+
+private:
+    TestResponse send(std::string_view method, std::string_view target, request_options o) {
+        return static_cast<Self&>(*this).request(method, target, std::move(o));
+    }
+};
+}  // namespace detail
+
+/// In-process client: same parser, router, layers and error handling as the server, no socket. Like a
+/// browser it keeps the cookies responses set (Set-Cookie; Max-Age=0 or a past Expires deletes) and sends
+/// them with later requests, unless a request sets its own Cookie header.
+class Client : public detail::request_helpers<Client> {
+public:
+    explicit Client(App& app, http::server_limits limits = {}) : app_{app}, limits_{limits} {}
+
+    TestResponse head(std::string_view target, request_options o = {}) { return request("HEAD", target, std::move(o)); }
+    TestResponse del(std::string_view target, request_options o = {}) { return request("DELETE", target, std::move(o)); }
+    TestResponse options(std::string_view target, request_options o = {}) {
+        return request("OPTIONS", target, std::move(o));
+    }
+    TestResponse put(std::string_view target, std::string body, request_options o = {}) {
+        o.body = std::move(body);
+        return request("PUT", target, std::move(o));
+    }
+    TestResponse patch(std::string_view target, std::string body, request_options o = {}) {
+        o.body = std::move(body);
+        return request("PATCH", target, std::move(o));
+    }
+    template <class T>
+    TestResponse put_json(std::string_view target, const T& value, request_options o = {}) {
+        return send_json("PUT", target, value, std::move(o));
+    }
+    template <class T>
+    TestResponse patch_json(std::string_view target, const T& value, request_options o = {}) {
+        return send_json("PATCH", target, value, std::move(o));
     }
     /// Any method. Adds Host and, for a body, Content-Length unless given.
     TestResponse request(std::string_view method, std::string_view target, request_options o = {});
@@ -179,7 +213,7 @@ private:
 };
 
 /// The real server on 127.0.0.1 and a free port, serving `app` from background threads until destroyed.
-class Server {
+class Server : public detail::request_helpers<Server> {
 public:
     explicit Server(App& app, http::server_config config = test_config());
     ~Server();
@@ -192,22 +226,6 @@ public:
     WebSocketClient websocket(std::string_view target) const;
     WebSocketClient websocket(std::string_view target, websocket_client_options o) const;
 
-    TestResponse get(std::string_view target, request_options o = {}) { return request("GET", target, std::move(o)); }
-    TestResponse post(std::string_view target, std::string body, request_options o = {}) {
-        o.body = std::move(body);
-        return request("POST", target, std::move(o));
-    }
-    /// POST of an urlencoded form.
-    TestResponse post_form(std::string_view target, const std::vector<std::pair<std::string, std::string>>& fields,
-                           request_options o = {}) {
-        o.headers.emplace_back("Content-Type", "application/x-www-form-urlencoded");
-        return post(target, form_body(fields), std::move(o));
-    }
-    /// POST of a multipart/form-data body.
-    TestResponse post_multipart(std::string_view target, const multipart& mp, request_options o = {}) {
-        o.headers.emplace_back("Content-Type", mp.content_type());
-        return post(target, mp.body(), std::move(o));
-    }
     /// One request on a new connection.
     TestResponse request(std::string_view method, std::string_view target, request_options o = {});
 

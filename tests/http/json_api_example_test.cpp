@@ -56,6 +56,19 @@ TEST(json_api_example, bad_input_is_answered_field_by_field) {
     expect_problem(client.post("/books", "{}", {.headers = {{"Content-Type", "text/plain"}}}), 415);
 }
 
+TEST(json_api_example, the_test_client_sends_structs_and_json_values) {
+    App app;
+    zephyr::testing::Client client{make_app(app)};
+    auto made = client.post_json("/books", new_book{"Emma", "Jane Austen", 1815, {"classic"}, std::nullopt});
+    EXPECT_EQ(made.status(), 201);
+    EXPECT_EQ(made.json().at("author").as_string(), "Jane Austen");
+    boost::json::value bad = {{"title", "x"}, {"author", "y"}, {"year", 1}, {"tags", boost::json::array{}}};
+    expect_problem(client.post_json("/books", bad), 422);
+    zephyr::testing::Server server{app};
+    EXPECT_EQ(server.post_json("/books", new_book{"Dune", "Frank Herbert", 1965, {}, std::nullopt}).status(), 201);
+    EXPECT_EQ(server.get("/books").json().at("total").as_int64(), 2);
+}
+
 TEST(json_api_example, duplicate_isbn_is_a_conflict) {
     App app;
     zephyr::testing::Client client{make_app(app)};
