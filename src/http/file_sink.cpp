@@ -25,7 +25,10 @@ file_sink::file_sink(std::filesystem::path path) : final_{std::move(path)} {
         errno = EISDIR;
         fail("cannot create", final_);
     }
-    std::string name = (final_.parent_path() / ("." + final_.filename().string() + ".zephyr-XXXXXX")).string();
+    // Built with append rather than "." + name: GCC 12 at -O3 warns falsely (-Wrestrict) about the operator+.
+    std::string hidden{"."};
+    hidden.append(final_.filename().string()).append(".zephyr-XXXXXX");
+    std::string name = (final_.parent_path() / hidden).string();
     fd_ = ::mkostemp(name.data(), O_CLOEXEC);
     if (fd_ < 0) fail("cannot create", final_);
     path_ = name;
