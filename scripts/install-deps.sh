@@ -14,7 +14,10 @@ for g in $groups; do
     test)  pkgs+=(libgtest-dev libgmock-dev clang libclang-rt-14-dev curl openssl procps python3) ;;
     format) pkgs+=(clang-format) ;;
     bench) pkgs+=(libbenchmark-dev wrk nginx-light util-linux procps python3) ;;
-    *) echo "install-deps: unknown group '$g' (build, test, bench, format)" >&2; exit 2 ;;
+    # db: servers + clients for scripts/services/*.sh, and client libraries for the database module
+    db)    pkgs+=(postgresql-15 postgresql-client mariadb-server mariadb-client
+                  libpq-dev libmariadb-dev libsqlite3-dev sqlite3 util-linux procps python3) ;;
+    *) echo "install-deps: unknown group '$g' (build, test, bench, format, db)" >&2; exit 2 ;;
   esac
 done
 
