@@ -36,6 +36,7 @@
 #include <cstdint>
 #include <deque>
 #include <exception>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -138,7 +139,10 @@ public:
           executor_{ws_.get_executor()},
           signal_{executor_, std::chrono::steady_clock::time_point::max()},
           watchdog_{executor_},
-          box_{std::make_shared<websocket_outbox>()} {
+          box_{std::make_shared<websocket_outbox>()},
+          // A read buffer bounded by the message limit: Beast then refuses an oversized frame with an error
+          // (closing 1009) instead of trying to allocate what a hostile frame header claims.
+          rbuf_{o.max_message_size > 0 ? o.max_message_size : std::numeric_limits<std::size_t>::max()} {
         namespace bws = boost::beast::websocket;
         ws_.read_message_max(options_.max_message_size);
         ws_.auto_fragment(options_.auto_fragment);

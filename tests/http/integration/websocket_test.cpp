@@ -431,6 +431,25 @@ TEST(websocket, hostile_frames_close_the_session_with_the_right_code) {
     EXPECT_EQ(ws.read_text(), "still fine");
 }
 
+TEST(websocket, a_compressed_frame_claiming_a_huge_length_is_refused_without_allocating_it) {
+    App app;
+    app.websocket("/z", echo, {}, {.permessage_deflate = true});
+    Server server{app};
+    auto ws = server.websocket("/z", {.permessage_deflate = true});
+    // FIN + RSV1 (compressed) + binary, masked, 64-bit length of about 2^56 bytes, then a few bytes of payload.
+    std::string frame{"\xc2\xff\x00\xff\xff\xff\xff\xff\xff\xff\x12\x34\x56\x78"
+                      "abcdefgh",
+                      22};
+    ws.write_raw(frame);
+    // The session ends ("abcdefgh" does not inflate; Beast drops the connection without a close frame, 1006);
+    // the server neither tries to reserve the claimed length nor stops serving.
+    EXPECT_FALSE(ws.read());
+    EXPECT_NE(ws.close_code(), close_code::normal);
+    auto again = server.websocket("/z", {.permessage_deflate = true});
+    again.send_text("still fine");
+    EXPECT_EQ(again.read_text(), "still fine");
+}
+
 TEST(websocket, graceful_shutdown_closes_sessions_with_1001) {
     App app;
     app.websocket("/echo", echo);
