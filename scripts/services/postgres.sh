@@ -41,27 +41,9 @@ as_pg() {
   fi
 }
 
-# Prints a TCP port that is currently free on 127.0.0.1 (the kernel picks it). Another process may
-# take it before the server binds it; start() retries with a new port in that case.
-free_port() {
-  if command -v python3 >/dev/null; then
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
-  else
-    local p
-    for _ in $(seq 100); do
-      p=$((20000 + RANDOM % 30000))
-      (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
-    done
-    die "no free port found"
-  fi
-}
-
-# True if process $1 exists and is not a zombie.
-alive() {
-  local state
-  state="$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" || return 1
-  [ -n "$state" ] && [ "$state" != Z ]
-}
+# free_port and alive, shared with the other service scripts.
+# shellcheck source=scripts/services/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 # PID of the postmaster running from $data, if any (first line of postmaster.pid; checked to still be
 # a postgres process, as the file may be stale).
