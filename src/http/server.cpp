@@ -976,10 +976,17 @@ void Server::impl::start() {
         asio::co_spawn(w.ioc, accept_loop(w), asio::detached);
         asio::co_spawn(w.ioc, sweep_loop(w), asio::detached);
         w.thread = std::thread{[this, &w] {
-            try {
-                w.ioc.run();
-            } catch (const std::exception& e) {
-                log::error(fmt::format("server thread stopped by an exception: {}", e.what()));
+            // A completion handler that throws (a bug, or an allocation failure) loses its own work only: log
+            // it and keep serving this thread's other connections.
+            for (;;) {
+                try {
+                    w.ioc.run();
+                    break;
+                } catch (const std::exception& e) {
+                    log::error(fmt::format("exception escaped to the event loop (serving on): {}", e.what()));
+                } catch (...) {
+                    log::error("non-standard exception escaped to the event loop (serving on)");
+                }
             }
             std::lock_guard lock{state_mutex};
             if (--threads_alive == 0) {
