@@ -178,6 +178,8 @@ public:
 
 private:
     void remember_cookies(const TestResponse& r);
+    /// Adds a Cookie header with the jar's cookies, unless `headers` has one already.
+    void send_cookies(std::vector<std::pair<std::string, std::string>>& headers) const;
 
     App& app_;
     http::server_limits limits_;

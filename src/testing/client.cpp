@@ -94,14 +94,18 @@ std::string form_body(const std::vector<std::pair<std::string, std::string>>& fi
     return out;
 }
 
-TestResponse Client::request(std::string_view method, std::string_view target, request_options o) {
+void Client::send_cookies(std::vector<std::pair<std::string, std::string>>& headers) const {
     bool has_cookie = false;
-    for (const auto& [k, v] : o.headers) has_cookie = has_cookie || http::iequals(k, "cookie");
+    for (const auto& [k, v] : headers) has_cookie = has_cookie || http::iequals(k, "cookie");
     if (!has_cookie && !cookies_.empty()) {
         std::string jar;
         for (const auto& [k, v] : cookies_) jar += (jar.empty() ? "" : "; ") + k + "=" + v;
-        o.headers.emplace_back("Cookie", std::move(jar));
+        headers.emplace_back("Cookie", std::move(jar));
     }
+}
+
+TestResponse Client::request(std::string_view method, std::string_view target, request_options o) {
+    send_cookies(o.headers);
     TestResponse r = raw(build_request(method, target, o, false));
     remember_cookies(r);
     return r;

@@ -349,13 +349,7 @@ WebSocketClient Server::websocket(std::string_view target, websocket_client_opti
 
 WebSocketClient Client::websocket(std::string_view target) { return websocket(target, {}); }
 WebSocketClient Client::websocket(std::string_view target, websocket_client_options o) {
-    bool has_cookie = false;
-    for (const auto& [k, v] : o.headers) has_cookie = has_cookie || http::iequals(k, "cookie");
-    if (!has_cookie && !cookies_.empty()) {
-        std::string jar;
-        for (const auto& [k, v] : cookies_) jar += (jar.empty() ? "" : "; ") + k + "=" + v;
-        o.headers.emplace_back("Cookie", std::move(jar));
-    }
+    send_cookies(o.headers);
     // A WebSocket needs a connection: serve the app on a free loopback port for the session's lifetime.
     auto config = Server::test_config();
     config.limits = limits_;
