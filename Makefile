@@ -8,7 +8,7 @@ FUZZ_SECONDS ?= 20
 all: build
 
 build:
-	@scripts/install-deps.sh build test bench
+	@scripts/install-deps.sh build test bench db
 	cmake --preset release
 	cmake --build --preset release
 
@@ -23,6 +23,7 @@ test:
 
 bench:
 	@scripts/bench.sh
+	@scripts/bench-db.sh
 
 fuzz:
 	@scripts/install-deps.sh build test

@@ -15,6 +15,10 @@ option(ZEPHYR_BUILD_FUZZERS "Build the libFuzzer targets (needs clang)" OFF)
 set(ZEPHYR_SANITIZE "" CACHE STRING "Sanitizers to build with, e.g. address,undefined")
 option(ZEPHYR_WERROR "Treat warnings as errors" ${_zephyr_top})
 
+# Feature switches. SQLite is the embedded default and always part of the db module.
+option(ZEPHYR_WITH_POSTGRES "PostgreSQL driver (libpq)" ON)
+option(ZEPHYR_WITH_MYSQL "MariaDB/MySQL driver (libmariadb)" ON)
+
 if(ZEPHYR_BUILD_TESTS AND NOT BUILD_TESTING)
   set(ZEPHYR_BUILD_TESTS OFF)
 endif()

@@ -10,13 +10,12 @@ for g in $groups; do
     build) pkgs+=(build-essential cmake ninja-build pkg-config
                   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
                   libssl-dev zlib1g-dev libbrotli-dev libspdlog-dev libfmt-dev libtomlplusplus-dev
-                  libbackward-cpp-dev libdw-dev) ;;
+                  libbackward-cpp-dev libdw-dev libsqlite3-dev libpq-dev libmariadb-dev) ;;
     test)  pkgs+=(libgtest-dev libgmock-dev clang libclang-rt-14-dev curl openssl procps python3) ;;
     format) pkgs+=(clang-format) ;;
     bench) pkgs+=(libbenchmark-dev wrk nginx-light util-linux procps python3) ;;
-    # db: servers + clients for scripts/services/*.sh, and client libraries for the database module
-    db)    pkgs+=(postgresql-15 postgresql-client mariadb-server mariadb-client
-                  libpq-dev libmariadb-dev libsqlite3-dev sqlite3 util-linux procps python3) ;;
+    # db: servers + clients for scripts/services/*.sh (the client libraries are in `build`)
+    db)    pkgs+=(postgresql-15 postgresql-client mariadb-server mariadb-client sqlite3 util-linux procps python3) ;;
     *) echo "install-deps: unknown group '$g' (build, test, bench, format, db)" >&2; exit 2 ;;
   esac
 done

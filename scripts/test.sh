@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-scripts/install-deps.sh build test bench
+scripts/install-deps.sh build test bench db
 
 jobs=$(nproc)
 echo "== configure and build (asan preset: AddressSanitizer + UndefinedBehaviorSanitizer)"

@@ -5,6 +5,7 @@
 #
 #   url=$(scripts/services/mariadb.sh start DIR)   # prints mysql://zephyr:zephyr@127.0.0.1:PORT/zephyr_test
 #   scripts/services/mariadb.sh stop DIR           # graceful stop, then kill; safe to call twice
+#   scripts/services/mariadb.sh restart DIR        # stop, then start again on the same data and port
 #
 # The server listens only on 127.0.0.1 at a free port, its unix socket is DIR/mariadb/mariadb.sock,
 # and it is tuned for tests (InnoDB does not flush on commit: data does not survive a crash). User
@@ -22,7 +23,7 @@ STOP_TIMEOUT="${STOP_TIMEOUT:-30}"     # seconds to wait for a graceful stop bef
 log() { echo "mariadb.sh: $*" >&2; }
 die() { log "error: $*"; exit 1; }
 
-usage() { echo "usage: $0 start|stop DIR" >&2; exit 2; }
+usage() { echo "usage: $0 start|stop|restart DIR" >&2; exit 2; }
 [ $# -eq 2 ] || usage
 cmd="$1"
 [ -d "$2" ] || die "DIR '$2' does not exist (create it first, e.g. with mktemp -d)"
@@ -69,12 +70,45 @@ stop() {
   rm -f "$ourpid" "$base/url"
 }
 
-start() {
-  local server install_db admin
+# Sets `server`, `admin` and `opts` (the options shared by the bootstrap and the server).
+find_server() {
   server="$(pick mariadbd mysqld || PATH="$PATH:/usr/sbin" pick mariadbd mysqld)" ||
     die "mariadbd not found; run scripts/install-deps.sh db"
-  install_db="$(pick mariadb-install-db mysql_install_db)" || die "mariadb-install-db not found"
   admin="$(pick mariadb-admin mysqladmin)" || die "mariadb-admin not found"
+  local user_opt=()
+  [ "$(id -u)" -ne 0 ] || user_opt=(--user=mysql)
+  # --no-defaults must come first: ignore /etc/mysql.
+  opts=(--no-defaults "${user_opt[@]}" --datadir="$data" --tmpdir="$base/tmp"
+        --skip-name-resolve --character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci
+        --innodb-flush-log-at-trx-commit=0 --innodb-doublewrite=0 --innodb-log-file-size=32M
+        --innodb-buffer-pool-size=64M)
+}
+
+# Starts the server on `port` and waits until it answers; 1 when it died or did not answer in time.
+launch() {
+  local port="$1" pid
+  # Own session (setsid) so it is detached from the caller's terminal and signals; all output goes
+  # to the log, so `$(mariadb.sh start ...)` does not wait for the server's stdout to close.
+  (cd "$base" && exec setsid "$server" "${opts[@]}" --port="$port" --bind-address=127.0.0.1 \
+     --socket="$sock" --pid-file="$pidfile" --log-error="$logfile" --max-connections=200 \
+     </dev/null >>"$logfile" 2>&1) &
+  pid=$!
+  echo "$pid" >"$ourpid"
+  for _ in $(seq $((START_TIMEOUT * 10))); do
+    if "$admin" --no-defaults --protocol=tcp -h 127.0.0.1 -P "$port" -u zephyr -pzephyr \
+         --connect-timeout=1 ping >/dev/null 2>&1; then
+      return 0
+    fi
+    alive "$pid" || return 1
+    sleep 0.1
+  done
+  return 1
+}
+
+start() {
+  local server install_db admin opts
+  find_server
+  install_db="$(pick mariadb-install-db mysql_install_db)" || die "mariadb-install-db not found"
 
   if server_pid >/dev/null && [ -f "$base/url" ]; then
     log "already running in $base"
@@ -86,21 +120,13 @@ start() {
   mkdir -p "$base/tmp"
   : >"$logfile"
 
-  local user_opt=()
   if [ "$(id -u)" -eq 0 ]; then
     id mysql >/dev/null 2>&1 || die "user 'mysql' does not exist; run scripts/install-deps.sh db"
     chmod a+x "$dir"                    # let `mysql` traverse DIR (not list it)
     chown -R mysql: "$base"
     runuser -u mysql -- test -w "$base" ||
       die "user 'mysql' cannot reach $base; a parent directory of DIR is not traversable (use mktemp -d)"
-    user_opt=(--user=mysql)
   fi
-
-  # Options shared by the bootstrap and the server. --no-defaults must come first: ignore /etc/mysql.
-  local opts=(--no-defaults "${user_opt[@]}" --datadir="$data" --tmpdir="$base/tmp"
-              --skip-name-resolve --character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci
-              --innodb-flush-log-at-trx-commit=0 --innodb-doublewrite=0 --innodb-log-file-size=32M
-              --innodb-buffer-pool-size=64M)
 
   # The test user and databases are created while bootstrapping, so no admin login is needed later.
   # (Bootstrap runs with grant tables disabled; FLUSH PRIVILEGES loads them so CREATE USER works.)
@@ -119,31 +145,14 @@ EOF
     die "mariadb-install-db failed (log: $logfile)"
   fi
 
-  local port attempt url lines pid ok
+  local port attempt url lines
   for attempt in 1 2 3 4 5; do
     port="$(free_port)"
     log "starting on 127.0.0.1:$port"
     lines="$(wc -l <"$logfile")"
-    # Own session (setsid) so it is detached from the caller's terminal and signals; all output goes
-    # to the log, so `$(mariadb.sh start ...)` does not wait for the server's stdout to close.
-    (cd "$base" && exec setsid "$server" "${opts[@]}" --port="$port" --bind-address=127.0.0.1 \
-       --socket="$sock" --pid-file="$pidfile" --log-error="$logfile" --max-connections=200 \
-       </dev/null >>"$logfile" 2>&1) &
-    pid=$!
-    echo "$pid" >"$ourpid"
+    launch "$port" && break
 
-    ok=""
-    for _ in $(seq $((START_TIMEOUT * 10))); do
-      if "$admin" --no-defaults --protocol=tcp -h 127.0.0.1 -P "$port" -u zephyr -pzephyr \
-           --connect-timeout=1 ping >/dev/null 2>&1; then
-        ok=1; break
-      fi
-      alive "$pid" || break
-      sleep 0.1
-    done
-    [ -z "$ok" ] || break
-
-    if ! alive "$pid" && tail -n "+$((lines + 1))" "$logfile" | grep -qiE 'address already in use|bind on tcp' &&
+    if ! alive "$(cat "$ourpid")" && tail -n "+$((lines + 1))" "$logfile" | grep -qiE 'address already in use|bind on tcp' &&
        [ "$attempt" -lt 5 ]; then
       log "port $port was taken meanwhile, retrying"
       stop
@@ -157,12 +166,28 @@ EOF
 
   url="mysql://zephyr:zephyr@127.0.0.1:$port/zephyr_test"
   echo "$url" >"$base/url"
+  echo "$url" >"$base/url.last"
   log "ready: $url (log: $logfile)"
+  echo "$url"
+}
+
+# Stops the server and starts it again on the same data and port (tests of reconnecting clients).
+restart() {
+  [ -f "$base/url.last" ] || die "no server was started in $dir"
+  local url port server admin opts
+  url="$(cat "$base/url.last")"
+  port="${url##*:}"; port="${port%%/*}"
+  find_server
+  stop
+  log "restarting on 127.0.0.1:$port"
+  launch "$port" || { tail -n 30 "$logfile" >&2; stop; die "MariaDB failed to restart"; }
+  echo "$url" >"$base/url"
   echo "$url"
 }
 
 case "$cmd" in
   start) start ;;
   stop) stop ;;
+  restart) restart ;;
   *) usage ;;
 esac

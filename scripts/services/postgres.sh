@@ -5,6 +5,7 @@
 #
 #   url=$(scripts/services/postgres.sh start DIR)   # prints postgresql://zephyr:zephyr@127.0.0.1:PORT/zephyr_test
 #   scripts/services/postgres.sh stop DIR           # graceful stop, then kill; safe to call twice
+#   scripts/services/postgres.sh restart DIR        # stop, then start again on the same data and port
 #
 # The server listens only on 127.0.0.1 at a free port, its unix socket is in DIR/postgres/run, and it
 # is tuned for tests (fsync off, etc.: data does not survive a crash). User `zephyr` (password
@@ -22,7 +23,7 @@ STOP_TIMEOUT="${STOP_TIMEOUT:-20}"     # seconds to wait for a graceful stop bef
 log() { echo "postgres.sh: $*" >&2; }
 die() { log "error: $*"; exit 1; }
 
-usage() { echo "usage: $0 start|stop DIR" >&2; exit 2; }
+usage() { echo "usage: $0 start|stop|restart DIR" >&2; exit 2; }
 [ $# -eq 2 ] || usage
 cmd="$1"
 [ -d "$2" ] || die "DIR '$2' does not exist (create it first, e.g. with mktemp -d)"
@@ -178,12 +179,28 @@ EOF
 
   url="postgresql://zephyr:zephyr@127.0.0.1:$port/zephyr_test"
   echo "$url" >"$base/url"
+  echo "$url" >"$base/url.last"
   log "ready: $url (log: $logfile)"
+  echo "$url"
+}
+
+# Stops the server and starts it again on the same data and port (tests of reconnecting clients).
+restart() {
+  [ -f "$base/url.last" ] || die "no server was started in $dir"
+  local url port
+  url="$(cat "$base/url.last")"
+  port="${url##*:}"; port="${port%%/*}"
+  stop
+  log "restarting on 127.0.0.1:$port"
+  as_pg "$PG_BIN/pg_ctl" start -D "$data" -o "-p $port" -l "$logfile" -w -t "$START_TIMEOUT" \
+    </dev/null >/dev/null 2>>"$logfile" || { tail -n 30 "$logfile" >&2; die "PostgreSQL failed to restart"; }
+  echo "$url" >"$base/url"
   echo "$url"
 }
 
 case "$cmd" in
   start) start ;;
   stop) stop ;;
+  restart) restart ;;
   *) usage ;;
 esac

@@ -1,6 +1,7 @@
 #include "http/debug_page.hpp"
 #include "http/router/route_table.hpp"
 
+#include <zephyr/core/error.hpp>
 #include <zephyr/core/log.hpp>
 #include <zephyr/http/layers/error_boundary.hpp>
 #include <zephyr/http/extract/json.hpp>
@@ -89,6 +90,12 @@ Response error_response(const Request& req, std::exception_ptr e) noexcept {
             // A handler decoding or validating input itself (json::parse, validate::ensure): the client's fault.
             return error_to_response(detail::rejection(err, status::unprocessable_content, "the input"), req);
         } catch (const std::exception& err) {
+            if (const auto* hint = dynamic_cast<const status_hint*>(&err)) {
+                // A module's error with an obvious answer (db unique violation → 409, database down → 503).
+                // error_to_response logs what() as the internal message.
+                return error_to_response(
+                    HttpError{static_cast<status>(hint->http_status()), hint->client_message(), err.what()}, req);
+            }
             const auto* id = req.extensions().get<request_id>();
             log::error(fmt::format("unhandled exception in {} {} (route '{}', request id {}): {}", req.method_name(),
                                    req.path(), req.route() ? req.route()->pattern : "-", id ? id->value : "-",
@@ -139,8 +146,11 @@ Task<Response> finalised(Request& req, endpoint* e) {
     const bool cancelled = cs.cancelled() != boost::asio::cancellation_type::none;
     co_await boost::asio::this_coro::reset_cancellation_state();
     if (!res) res.emplace(cancelled ? Response{status::service_unavailable} : error_response(req, error));
+    // A named local, not a temporary in the co_await expression: GCC 12 destroys such a temporary's
+    // exception_ptr twice.
+    const scope_outcome outcome{error, res->status()};
     try {
-        co_await run_finalisers(req, scope_outcome{error, res->status()});
+        co_await run_finalisers(req, outcome);
     } catch (...) {
         res.emplace(error_response(req, std::current_exception()));
     }

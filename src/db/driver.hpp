@@ -1,0 +1,56 @@
+// The interface a database driver implements, and what the pool keeps about each connection.
+#pragma once
+
+#include <zephyr/core/task.hpp>
+#include <zephyr/db/pool.hpp>
+#include <zephyr/db/url.hpp>
+
+#include <boost/asio/any_io_executor.hpp>
+
+#include <chrono>
+#include <memory>
+#include <string_view>
+
+namespace zephyr::db::detail {
+
+/// One open connection. Used by one caller at a time (the pool guarantees it), possibly from different threads
+/// one after the other.
+class driver_connection {
+public:
+    virtual ~driver_connection() = default;
+
+    /// Runs one statement with `?` placeholders. Throws db::Error; after errc::connection_lost, broken() is true.
+    virtual Task<exec_result> run(std::string_view sql, const Params& params, RowSink* sink) = 0;
+    /// A plain statement without parameters or rows (BEGIN, COMMIT, SAVEPOINT ...).
+    virtual Task<void> simple(std::string_view sql) = 0;
+    /// Checks the connection with a round trip.
+    virtual Task<void> ping() = 0;
+    /// True when the connection cannot be used again (lost, or its event loop is gone).
+    virtual bool broken() const noexcept = 0;
+    /// A cheap check without a round trip: false when the server has already closed the connection.
+    virtual bool looks_alive() noexcept { return !broken(); }
+
+    // Kept by the pool.
+    std::chrono::steady_clock::time_point opened_at{};
+    std::chrono::steady_clock::time_point idle_since{};
+    bool in_transaction = false;  ///< A Tx was dropped without commit or rollback: roll back before reuse.
+    boost::asio::any_io_executor executor{};  ///< Where it was opened; the pool prefers giving it back there.
+};
+
+/// Opens connections for one pool.
+class driver {
+public:
+    virtual ~driver() = default;
+    virtual Task<std::unique_ptr<driver_connection>> connect(boost::asio::any_io_executor ex) = 0;
+    /// The statement that begins a transaction with these options, e.g. "BEGIN ISOLATION LEVEL SERIALIZABLE".
+    virtual std::string begin_sql(const tx_options& o) const;
+    virtual db::dialect dialect() const noexcept = 0;
+    /// The largest pool that makes sense (1 for SQLite :memory:, whose database lives in one connection).
+    virtual std::size_t max_connections() const noexcept { return static_cast<std::size_t>(-1); }
+};
+
+std::unique_ptr<driver> make_sqlite_driver(const connection_url& url, const pool_options& options);
+std::unique_ptr<driver> make_postgres_driver(const connection_url& url, const pool_options& options);
+std::unique_ptr<driver> make_mysql_driver(const connection_url& url, const pool_options& options);
+
+}  // namespace zephyr::db::detail

@@ -1,0 +1,55 @@
+#include <zephyr/db/detail/map.hpp>
+#include <zephyr/db/error.hpp>
+#include <zephyr/db/session.hpp>
+
+#include "db/sql_text.hpp"
+
+#include <boost/core/demangle.hpp>
+
+#include <fmt/format.h>
+
+namespace zephyr::db::detail {
+
+namespace {
+bool iequal(std::string_view a, std::string_view b) noexcept {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        char x = a[i], y = b[i];
+        if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
+        if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
+        if (x != y) return false;
+    }
+    return true;
+}
+}  // namespace
+
+void find_columns(const Row& row, const std::string_view* names, std::size_t* out, std::size_t n,
+                  std::string_view type_name) {
+    const std::size_t columns = row.size();
+    for (std::size_t m = 0; m < n; ++m) {
+        std::size_t found = columns;
+        for (std::size_t c = 0; c < columns && found == columns; ++c)
+            if (row.name(c) == names[m]) found = c;
+        for (std::size_t c = 0; c < columns && found == columns; ++c)
+            if (iequal(row.name(c), names[m])) found = c;
+        if (found == columns) {
+            std::string have;
+            for (std::size_t c = 0; c < columns; ++c) have += (c ? ", " : "") + std::string{row.name(c)};
+            throw Error{errc::bad_result,
+                        fmt::format("the result has no column '{}' for member {}::{} (columns: {})", names[m],
+                                    boost::core::demangle(std::string{type_name}.c_str()), names[m], have)};
+        }
+        out[m] = found;
+    }
+}
+
+void too_few_columns(const Row& row, std::size_t wanted) {
+    throw Error{errc::bad_result, fmt::format("the result has {} column{}, {} expected", row.size(),
+                                              row.size() == 1 ? "" : "s", wanted)};
+}
+
+void no_row(std::string_view sql) {
+    throw not_found{fmt::format("the query returned no row: {}", sql_excerpt(sql))};
+}
+
+}  // namespace zephyr::db::detail

@@ -1,0 +1,232 @@
+#include "db/postgres/pg_result.hpp"
+
+#include "db/sql_text.hpp"
+
+#include <fmt/format.h>
+
+#include <charconv>
+#include <cstring>
+#include <limits>
+
+namespace zephyr::db::detail {
+
+namespace {
+
+std::string_view excerpt(std::string_view text) { return text.substr(0, 100); }
+
+int hex_digit(char c) noexcept {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+}  // namespace
+
+// ---- pg_row -------------------------------------------------------------------------------------------------
+
+std::size_t pg_row::size() const noexcept { return static_cast<std::size_t>(PQnfields(res_)); }
+
+std::string_view pg_row::name(std::size_t column) const noexcept {
+    if (column >= size()) return {};
+    const char* n = PQfname(res_, static_cast<int>(column));
+    return n ? std::string_view{n} : std::string_view{};
+}
+
+bool pg_row::is_null(std::size_t column) const noexcept {
+    // A missing column is not NULL: reading it into an optional must still fail with "no such column".
+    return column < size() && PQgetisnull(res_, row_, static_cast<int>(column)) == 1;
+}
+
+std::string_view pg_row::text(std::size_t column) const {
+    if (column >= size()) fail(column, fmt::format("no such column (the result has {})", size()));
+    const int c = static_cast<int>(column);
+    if (PQgetisnull(res_, row_, c)) fail(column, "is NULL; read it into a std::optional");
+    return {PQgetvalue(res_, row_, c), static_cast<std::size_t>(PQgetlength(res_, row_, c))};
+}
+
+std::int64_t pg_row::get_int(std::size_t column) const {
+    const std::string_view t = text(column);
+    std::int64_t v = 0;
+    const auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+    if (ec == std::errc::result_out_of_range)
+        fail(column, fmt::format("'{}' does not fit a 64-bit integer", excerpt(t)));
+    if (ec != std::errc{} || end != t.data() + t.size() || t.empty())
+        fail(column, fmt::format("'{}' is not an integer", excerpt(t)));
+    return v;
+}
+
+double pg_row::get_double(std::size_t column) const {
+    const std::string_view t = text(column);
+    double v = 0;
+    // from_chars also takes PostgreSQL's "NaN", "Infinity" and "-Infinity" (case-insensitive inf/nan).
+    const auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+    if (ec == std::errc::result_out_of_range)
+        fail(column, fmt::format("'{}' does not fit a double", excerpt(t)));
+    if (ec != std::errc{} || end != t.data() + t.size() || t.empty())
+        fail(column, fmt::format("'{}' is not a number", excerpt(t)));
+    return v;
+}
+
+bool pg_row::get_bool(std::size_t column) const {
+    const std::string_view t = text(column);
+    if (t == "t" || t == "true" || t == "1") return true;
+    if (t == "f" || t == "false" || t == "0") return false;
+    fail(column, fmt::format("'{}' is not a boolean", excerpt(t)));
+}
+
+std::string_view pg_row::get_text(std::size_t column) const { return text(column); }
+
+std::string pg_row::get_bytes(std::size_t column) const {
+    const std::string_view t = text(column);
+    if (PQftype(res_, static_cast<int>(column)) != pg_bytea_oid) return std::string{t};  // text's own bytes
+    if (t.size() >= 2 && t[0] == '\\' && t[1] == 'x') {
+        // The hex format (bytea_output = hex, the default since 9.0): two digits a byte.
+        const std::string_view hex = t.substr(2);
+        if (hex.size() % 2 != 0) fail(column, "bytea text has an odd number of hex digits");
+        std::string out(hex.size() / 2, '\0');
+        for (std::size_t i = 0; i < out.size(); ++i) {
+            const int hi = hex_digit(hex[2 * i]);
+            const int lo = hex_digit(hex[2 * i + 1]);
+            if (hi < 0 || lo < 0) fail(column, "bytea text is not valid hex");
+            out[i] = static_cast<char>((hi << 4) | lo);
+        }
+        return out;
+    }
+    // The escape format (bytea_output = escape): libpq knows it.
+    std::size_t n = 0;
+    unsigned char* bytes = PQunescapeBytea(reinterpret_cast<const unsigned char*>(t.data()), &n);
+    if (!bytes) fail(column, "bytea text cannot be decoded");
+    std::string out(reinterpret_cast<const char*>(bytes), n);
+    PQfreemem(bytes);
+    return out;
+}
+
+// ---- pg_params ----------------------------------------------------------------------------------------------
+
+pg_params::pg_params(const Params& params) {
+    const std::size_t n = params.size();
+    converted_.reserve(n);  // pointers into these strings are kept: the vector must never reallocate
+    values_.reserve(n);
+    lengths_.reserve(n);
+    formats_.reserve(n);
+    types_.reserve(n);
+    signature_.reserve(n);
+    // Numbers, booleans and timestamps are sent with their type, so the server does not have to guess from
+    // context (it guesses text inside CASE, VALUES lists and function arguments). Text stays untyped, so it
+    // fits text, varchar, json or enum columns alike.
+    auto add_converted = [&](std::string s, Oid type) {
+        converted_.push_back(std::move(s));
+        values_.push_back(converted_.back().c_str());
+        lengths_.push_back(static_cast<int>(converted_.back().size()));
+        formats_.push_back(0);
+        types_.push_back(type);
+    };
+    for (std::size_t i = 0; i < n; ++i) {
+        const Value& v = params[i];
+        // Parameter types are fixed when a statement is prepared: the cache key includes them.
+        static constexpr char kind_letters[] = {'n', 'b', 'i', 'r', 't', 'B', 'T'};
+        const bool big = v.type() == Value::kind::integer &&
+                         (v.as_int() < std::numeric_limits<std::int32_t>::min() ||
+                          v.as_int() > std::numeric_limits<std::int32_t>::max());
+        signature_.push_back(big ? 'I' : kind_letters[static_cast<int>(v.type())]);
+        switch (v.type()) {
+            case Value::kind::null:
+                values_.push_back(nullptr);
+                lengths_.push_back(0);
+                formats_.push_back(0);
+                types_.push_back(0);
+                break;
+            case Value::kind::boolean: add_converted(v.as_bool() ? "t" : "f", pg_bool_oid); break;
+            case Value::kind::integer: {
+                char buf[24];
+                const auto r = std::to_chars(buf, buf + sizeof buf, v.as_int());
+                // int4 when it fits: it converts implicitly to int8 and numeric, and functions taking an
+                // integer (substr, pg_terminate_backend) accept it; int8 only for values that need it.
+                const bool fits = v.as_int() >= std::numeric_limits<std::int32_t>::min() &&
+                                  v.as_int() <= std::numeric_limits<std::int32_t>::max();
+                add_converted(std::string{buf, r.ptr}, fits ? pg_int4_oid : pg_int8_oid);
+                break;
+            }
+            case Value::kind::real: {
+                // Shortest text that reads back as the same double; "inf", "-inf" and "nan" are accepted too.
+                char buf[32];
+                const auto r = std::to_chars(buf, buf + sizeof buf, v.as_real());
+                add_converted(std::string{buf, r.ptr}, pg_float8_oid);
+                break;
+            }
+            case Value::kind::text: {
+                const std::string& s = v.as_text();
+                // Text parameters travel as C strings: a NUL would silently cut the value short.
+                if (s.find('\0') != std::string::npos)
+                    throw Error{errc::misuse,
+                                fmt::format("parameter {} is text containing a NUL byte, which PostgreSQL text cannot "
+                                            "hold; bind it as db::blob",
+                                            i + 1)};
+                values_.push_back(s.c_str());
+                lengths_.push_back(static_cast<int>(s.size()));
+                formats_.push_back(0);
+                types_.push_back(0);
+                break;
+            }
+            case Value::kind::blob: {
+                const std::string& s = v.as_text();
+                if (s.size() > static_cast<std::size_t>(std::numeric_limits<int>::max()))
+                    throw Error{errc::misuse, fmt::format("parameter {} is larger than 2 GiB", i + 1)};
+                values_.push_back(s.data());
+                lengths_.push_back(static_cast<int>(s.size()));
+                formats_.push_back(1);  // binary: the raw bytes, no hex encoding on either side
+                types_.push_back(pg_bytea_oid);
+                break;
+            }
+            case Value::kind::timestamp:
+                // Explicitly UTC, so a timestamptz column stores the right instant whatever the session's zone.
+                add_converted(format_timestamp(v.as_int()) + "+00", pg_timestamptz_oid);
+                break;
+        }
+    }
+}
+
+// ---- errors -------------------------------------------------------------------------------------------------
+
+errc pg_error_kind(std::string_view s) noexcept {
+    if (s == "23505") return errc::unique_violation;
+    if (s == "23503") return errc::foreign_key_violation;
+    if (s == "23502") return errc::not_null_violation;
+    if (s == "23514") return errc::check_violation;
+    if (s == "40001") return errc::serialization_failure;
+    if (s == "40P01") return errc::deadlock;
+    // Class 08 (connection exception) and the server shutting down or terminating this backend.
+    if (s.starts_with("08") || s == "57P01" || s == "57P02" || s == "57P03") return errc::connection_lost;
+    if (s == "57014") return errc::timeout;  // query_canceled: statement_timeout (or a cancel request)
+    return errc::other;
+}
+
+std::string pg_clean_message(const char* message, std::string_view password) {
+    std::string m = message ? message : "";
+    while (!m.empty() && (m.back() == '\n' || m.back() == ' ' || m.back() == '\r')) m.pop_back();
+    // libpq does not print passwords, but a message must never be the way one leaks into a log.
+    if (!password.empty())
+        for (std::size_t at = m.find(password); at != std::string::npos; at = m.find(password, at + 3))
+            m.replace(at, password.size(), "***");
+    if (m.empty()) m = "unknown error";
+    return m;
+}
+
+std::string pg_error_message(const PGresult* res, std::string_view sql) {
+    const char* primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+    const char* detail = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
+    const char* state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    // Errors libpq makes itself (a lost connection) have no fields, only the whole message.
+    std::string out = primary ? std::string{primary} : pg_clean_message(PQresultErrorMessage(res));
+    if (detail && *detail) {
+        out += "; ";
+        out += detail;
+    }
+    if (state && *state) fmt::format_to(std::back_inserter(out), " (SQLSTATE {})", state);
+    out += " in: ";
+    out += sql_excerpt(sql);
+    return out;
+}
+
+}  // namespace zephyr::db::detail

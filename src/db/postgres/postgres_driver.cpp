@@ -1,0 +1,675 @@
+// The PostgreSQL driver: libpq in non-blocking mode, its socket watched by the connection's event loop.
+//
+// Nothing here blocks the event loop: connecting is PQconnectStartParams + PQconnectPoll, statements are sent
+// with PQsend* and their results read as the socket becomes readable. Statements with parameters are prepared
+// once per connection and cached by their text; statements without parameters use the simple protocol, so a
+// migration script with several statements runs as one.
+#include "db/driver.hpp"
+#include "db/postgres/pg_result.hpp"
+#include "db/socket_waiter.hpp"
+#include "db/sql_text.hpp"
+
+#include <zephyr/core/log.hpp>
+#include <zephyr/db/error.hpp>
+
+#include <boost/asio/execution/context.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/query.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <fmt/format.h>
+
+#include <libpq-fe.h>
+#include <poll.h>
+
+#include <algorithm>
+#include <charconv>
+#include <chrono>
+#include <cstdint>
+#include <exception>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+namespace zephyr::db::detail {
+
+namespace {
+
+namespace asio = boost::asio;
+using namespace boost::asio::experimental::awaitable_operators;
+using clock = std::chrono::steady_clock;
+
+constexpr clock::time_point no_deadline = clock::time_point::max();
+/// Prepared statements kept per connection; the least recently used one is dropped beyond this.
+constexpr std::size_t statement_cache_size = 256;
+/// Dropped statements are deallocated on the server in batches of this many (one round trip per batch).
+constexpr std::size_t deallocate_batch = 16;
+
+enum class io { read, write, either };
+
+/// True when the socket is ready for `what` right now.
+///
+/// Why ask before waiting: Asio's epoll reactor is edge-triggered, and a wait started after the edge was
+/// already reported (data arrived while nobody waited, and libpq has not read all of it) would sleep until
+/// the next packet. The event loop cannot report an edge between this check and the wait being queued, since
+/// both happen in this coroutine without suspending.
+bool ready_now(int fd, io what) noexcept {
+    pollfd p{};
+    p.fd = fd;
+    p.events = what == io::read ? POLLIN : what == io::write ? POLLOUT : static_cast<short>(POLLIN | POLLOUT);
+    // Errors and hang-ups count as ready: libpq finds out what happened when it next reads or writes.
+    return ::poll(&p, 1, 0) > 0 && p.revents != 0;
+}
+
+// Server notices (NOTICE: table "x" does not exist, skipping) would go to stderr by default.
+void log_notice(void*, const char* message) {
+    if (log::enabled(log::level::debug)) log::debug(fmt::format("postgres: {}", pg_clean_message(message)));
+}
+
+std::uint64_t command_rows(const PGresult* res) noexcept {
+    const char* tuples = PQcmdTuples(const_cast<PGresult*>(res));
+    std::uint64_t n = 0;
+    if (tuples && *tuples) std::from_chars(tuples, tuples + std::char_traits<char>::length(tuples), n);
+    return n;
+}
+
+/// Runs `t` to its end and says how it failed (null: it did not), without throwing.
+Task<std::exception_ptr> settled(Task<void> t) {
+    std::exception_ptr failure;
+    try {
+        co_await std::move(t);
+    } catch (...) {
+        failure = std::current_exception();
+    }
+    co_return failure;
+}
+
+/// What the results of one command amounted to.
+struct outcome {
+    std::uint64_t affected_rows = 0;
+    std::size_t rows = 0;                ///< Rows handed to the sink.
+    pg_result_ptr error{};               ///< The first error result.
+    std::exception_ptr sink_error{};     ///< What the sink threw first (no rows are handed over after it).
+    std::string unsupported{};           ///< A COPY, which this driver does not speak.
+};
+
+class pg_connection final : public driver_connection {
+public:
+    explicit pg_connection(PGconn* conn) noexcept : conn_{conn} {}
+    pg_connection(const pg_connection&) = delete;
+    pg_connection& operator=(const pg_connection&) = delete;
+    ~pg_connection() override {
+        // Unregister the socket before libpq closes it.
+        waiter_.reset();
+        PQfinish(conn_);
+    }
+
+    /// Drives PQconnectPoll to the end, then prepares the session (non-blocking, UTC).
+    Task<void> open(asio::any_io_executor ex, clock::time_point deadline, std::string_view where,
+                    std::string_view password, std::chrono::milliseconds timeout);
+
+    Task<exec_result> run(std::string_view sql, const Params& params, RowSink* sink) override {
+        check_usable();
+        try {
+            co_return co_await run_statement(sql, params, sink);
+        } catch (const Error& e) {
+            if (e.kind() == errc::connection_lost) broken_ = true;
+            throw;
+        }
+    }
+
+    Task<void> simple(std::string_view sql) override {
+        check_usable();
+        try {
+            co_await simple_statement(sql);
+        } catch (const Error& e) {
+            if (e.kind() == errc::connection_lost) broken_ = true;
+            throw;
+        }
+    }
+
+    Task<void> ping() override {
+        // An empty query: the cheapest round trip there is (the server answers EmptyQueryResponse).
+        co_await simple("");
+    }
+
+    bool broken() const noexcept override {
+        // PQTRANS_ACTIVE outside a call means a statement was abandoned half way (its coroutine cancelled):
+        // unread results are still on the wire, so the connection is out of step.
+        return broken_ || (waiter_ && waiter_->orphaned()) || PQstatus(conn_) != CONNECTION_OK ||
+               PQtransactionStatus(conn_) == PQTRANS_ACTIVE;
+    }
+
+    bool looks_alive() noexcept override {
+        if (broken()) return false;
+        const int fd = PQsocket(conn_);
+        if (fd < 0) {
+            broken_ = true;
+            return false;
+        }
+        pollfd p{};
+        p.fd = fd;
+        p.events = POLLIN | POLLRDHUP;
+        if (::poll(&p, 1, 0) <= 0) return true;  // nothing arrived while idle (or poll failed: cannot tell)
+        // Something arrived while idle: a notice, or the server's goodbye (FATAL 57P01 after a restart or
+        // pg_terminate_backend) followed by EOF. Let libpq read it and say whether the connection survived.
+        if (!PQconsumeInput(conn_) || PQstatus(conn_) != CONNECTION_OK ||
+            (p.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL)) != 0) {
+            broken_ = true;
+            return false;
+        }
+        discard_notifications();
+        return true;
+    }
+
+private:
+    struct cached_statement {
+        std::string name{};
+        std::uint64_t last_used = 0;
+    };
+
+    void check_usable() {
+        if (broken()) {
+            broken_ = true;
+            throw connection_lost{
+                "the PostgreSQL connection was lost, or left in the middle of a statement, and cannot be used again"};
+        }
+    }
+
+    [[noreturn]] void lost(std::string_view doing) {
+        broken_ = true;
+        throw connection_lost{
+            fmt::format("PostgreSQL connection lost while {}: {}", doing, pg_clean_message(PQerrorMessage(conn_)))};
+    }
+
+    /// Watches the socket from the event loop this coroutine runs on. A connection may be used from another
+    /// thread's loop than the one that opened it; waiting there through the first loop's reactor would race.
+    Task<void> attach() {
+        const asio::any_io_executor ex = co_await asio::this_coro::executor;
+        if (waiter_ && waiter_loop_ == &asio::query(ex, asio::execution::context)) co_return;
+        watch(ex, PQsocket(conn_));
+    }
+
+    void watch(const asio::any_io_executor& ex, int fd) {
+        if (fd < 0) lost("watching its socket");
+        // The old registration goes first: libpq may have reopened a socket under the same number.
+        waiter_.reset();
+        waiter_ = std::make_unique<socket_waiter>(ex, fd);
+        waiter_loop_ = &asio::query(ex, asio::execution::context);
+    }
+
+    /// Waits until the socket is ready for `what`; false when `deadline` passed first.
+    Task<bool> wait(io what, clock::time_point deadline = no_deadline) {
+        if (ready_now(PQsocket(conn_), what)) co_return true;
+        co_return co_await wait_drained(what, deadline);
+    }
+
+    /// wait() without the poll(), for waits in the statement path (see collect()).
+    Task<bool> wait_drained(io what, clock::time_point deadline = no_deadline) {
+        if (deadline == no_deadline && what != io::either) {
+            if (what == io::read)
+                co_await waiter_->readable();
+            else
+                co_await waiter_->writable();
+            co_return true;
+        }
+        // Awaitable operators wait for the first operation that *succeeds*, so every branch succeeds and
+        // reports its failure: otherwise a failed socket wait would go on waiting for its partner.
+        asio::steady_timer timer{co_await asio::this_coro::executor, deadline};
+        boost::system::error_code timer_ec;
+        std::exception_ptr failure;
+        bool ready = true;
+        if (what == io::either) {
+            auto r = co_await (settled(waiter_->readable()) || settled(waiter_->writable()) ||
+                               timer.async_wait(asio::redirect_error(asio::use_awaitable, timer_ec)));
+            if (r.index() == 0) failure = std::get<0>(r);
+            if (r.index() == 1) failure = std::get<1>(r);
+            ready = r.index() != 2;
+        } else {
+            Task<void> socket = what == io::read ? waiter_->readable() : waiter_->writable();
+            auto r = co_await (settled(std::move(socket)) ||
+                               timer.async_wait(asio::redirect_error(asio::use_awaitable, timer_ec)));
+            if (r.index() == 0) failure = std::get<0>(r);
+            ready = r.index() == 0;
+        }
+        if (failure) std::rethrow_exception(failure);
+        co_return ready;
+    }
+
+    /// Sends what libpq has queued. While the socket is full, reads too (libpq's advice), so a server that is
+    /// itself blocked writing to us cannot deadlock the two.
+    Task<void> flush() {
+        for (;;) {
+            const int r = PQflush(conn_);
+            if (r == 0) co_return;
+            if (r < 0) lost("sending");
+            if (!co_await wait(io::either, deadline_)) timed_out();
+            if (!PQconsumeInput(conn_)) lost("sending");
+        }
+    }
+
+    /// A PQsend* call failed: the connection broke, or libpq refused the statement before sending anything
+    /// (more than 65535 parameters, ...), which leaves the connection as it was.
+    [[noreturn]] void send_failed(std::string_view sql) {
+        if (PQstatus(conn_) != CONNECTION_OK) lost("sending a statement");
+        throw Error{errc::other, fmt::format("PostgreSQL client refused the statement: {} in: {}",
+                                             pg_clean_message(PQerrorMessage(conn_)), sql_excerpt(sql))};
+    }
+
+    [[noreturn]] void timed_out() {
+        broken_ = true;
+        throw connection_lost{fmt::format("cannot connect to PostgreSQL: no answer within {} ms", timeout_.count())};
+    }
+
+    /// Reads every result of the command in progress until PQgetResult says there are no more, whatever
+    /// happens on the way (an error, a throwing sink), so the connection is ready for the next command.
+    Task<void> collect(RowSink* sink, outcome& out) {
+        for (;;) {
+            // Asio re-arms the descriptor when a wait starts (EPOLL_CTL_MOD reports a socket that is already
+            // readable), so waiting first needs no poll() and saves a read that would find nothing yet.
+            while (PQisBusy(conn_)) {
+                if (!co_await wait_drained(io::read, deadline_)) timed_out();
+                if (!PQconsumeInput(conn_)) lost("reading a result");
+            }
+            pg_result_ptr res{PQgetResult(conn_)};
+            if (!res) break;
+            switch (PQresultStatus(res.get())) {
+                case PGRES_SINGLE_TUPLE: deliver(res.get(), sink, out); break;
+                case PGRES_TUPLES_OK:
+                    deliver(res.get(), sink, out);
+                    out.affected_rows = command_rows(res.get());
+                    break;
+                case PGRES_COMMAND_OK: out.affected_rows = command_rows(res.get()); break;
+                case PGRES_EMPTY_QUERY: break;
+                case PGRES_COPY_IN:
+                    // Ended at once with an error message: the server aborts the COPY and reports it.
+                    out.unsupported = "COPY FROM STDIN";
+                    for (;;) {
+                        const int ended = PQputCopyEnd(conn_, "COPY FROM STDIN is not supported by zephyr::db");
+                        if (ended < 0) lost("ending a COPY");
+                        if (ended == 1) break;
+                        co_await flush();  // 0: libpq's buffer is full
+                    }
+                    co_await flush();
+                    break;
+                case PGRES_COPY_OUT:
+                    out.unsupported = "COPY TO STDOUT";
+                    co_await discard_copy();
+                    break;
+                case PGRES_COPY_BOTH: lost("a replication COPY began");
+                default:  // PGRES_FATAL_ERROR, PGRES_BAD_RESPONSE, PGRES_NONFATAL_ERROR
+                    if (!out.error) out.error = std::move(res);
+                    break;
+            }
+        }
+        discard_notifications();
+    }
+
+    static void deliver(const PGresult* res, RowSink* sink, outcome& out) noexcept {
+        if (!sink || out.sink_error) return;
+        const int n = PQntuples(res);
+        pg_row row{res, 0};
+        for (int i = 0; i < n; ++i) {
+            row.at(i);
+            try {
+                sink->on_row(row);
+                ++out.rows;
+            } catch (...) {
+                out.sink_error = std::current_exception();
+                return;
+            }
+        }
+    }
+
+    Task<void> discard_copy() {
+        for (;;) {
+            char* buf = nullptr;
+            const int n = PQgetCopyData(conn_, &buf, 1);
+            if (buf) PQfreemem(buf);
+            if (n == -1 || n == -2) co_return;  // done (or failed: the final result says why)
+            if (n == 0) {
+                if (!co_await wait(io::read, deadline_)) timed_out();
+                if (!PQconsumeInput(conn_)) lost("reading a COPY");
+            }
+        }
+    }
+
+    /// LISTEN/NOTIFY is not offered, but a notification a session received must not pile up in libpq.
+    void discard_notifications() noexcept {
+        while (PGnotify* n = PQnotifies(conn_)) PQfreemem(n);
+    }
+
+    [[noreturn]] void raise_result(const PGresult* res, std::string_view sql) {
+        const char* state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+        errc kind = state ? pg_error_kind(state) : errc::other;
+        if (PQstatus(conn_) != CONNECTION_OK) kind = errc::connection_lost;
+        if (kind == errc::connection_lost) broken_ = true;
+        raise(kind, pg_error_message(res, sql), state ? state : "");
+    }
+
+    /// Throws what went wrong, in order of importance; otherwise the result.
+    exec_result finish(outcome& out, std::string_view sql) {
+        if (!out.unsupported.empty())
+            throw Error{errc::misuse,
+                        fmt::format("{} is not supported by zephyr::db in: {}", out.unsupported, sql_excerpt(sql))};
+        if (out.error) raise_result(out.error.get(), sql);
+        if (out.sink_error) std::rethrow_exception(out.sink_error);
+        return exec_result{out.affected_rows, std::nullopt};
+    }
+
+    Task<exec_result> run_statement(std::string_view sql, const Params& params, RowSink* sink) {
+        co_await attach();
+        if (params.empty()) {
+            std::size_t count = 0;
+            const std::string text = numbered_placeholders(sql, count);
+            check_param_count(sql, count, 0);
+            // The simple protocol: several statements separated by semicolons run as one script.
+            if (!PQsendQuery(conn_, text.c_str())) send_failed(sql);
+            if (sink && sink->streaming) PQsetSingleRowMode(conn_);
+            co_await flush();
+            outcome out;
+            co_await collect(sink, out);
+            co_return finish(out, sql);
+        }
+
+        // Cached by the statement as written (placeholders are translated once, when it is prepared).
+        const pg_params bound{params};
+        std::string key{sql};
+        key += '\0';
+        key += bound.signature();
+        for (int attempt = 0;; ++attempt) {
+            bool fresh = false;
+            auto it = statements_.find(key);
+            if (it == statements_.end()) {
+                std::size_t count = 0;
+                const std::string text = numbered_placeholders(sql, count);
+                check_param_count(sql, count, params.size());
+                it = co_await prepare(std::move(key), text, bound, sql);
+                fresh = true;
+            }
+            it->second.last_used = ++use_clock_;
+            const std::string name = it->second.name;
+            if (!PQsendQueryPrepared(conn_, name.c_str(), bound.size(), bound.values(), bound.lengths(),
+                                     bound.formats(), 0))
+                send_failed(sql);
+            if (sink && sink->streaming) PQsetSingleRowMode(conn_);
+            co_await flush();
+            outcome out;
+            co_await collect(sink, out);
+            if (attempt == 0 && !fresh && out.rows == 0 && !out.sink_error && stale_statement(out)) {
+                // The server no longer has the statement (DISCARD ALL, DEALLOCATE ALL) or its plan no longer
+                // fits (a table it reads changed shape). Outside a transaction nothing was done yet and
+                // preparing it again fixes it; inside one the transaction is aborted, so the error stands.
+                key = it->first;
+                forget(it, PQresultErrorField(out.error.get(), PG_DIAG_SQLSTATE) != std::string_view{"26000"});
+                if (PQtransactionStatus(conn_) == PQTRANS_IDLE) continue;
+            }
+            co_return finish(out, sql);
+        }
+    }
+
+    static bool stale_statement(const outcome& out) {
+        if (!out.error) return false;
+        const char* state = PQresultErrorField(out.error.get(), PG_DIAG_SQLSTATE);
+        if (!state) return false;
+        const std::string_view s{state};
+        // 0A000 is how "cached plan must not change result type" comes; 26000: no such prepared statement.
+        return s == "0A000" || s == "26000";
+    }
+
+    using statement_map = std::unordered_map<std::string, cached_statement>;
+
+    /// Prepares `text` under a new name and caches it under `key`.
+    Task<statement_map::iterator> prepare(std::string key, const std::string& text, const pg_params& bound,
+                                          std::string_view sql) {
+        if (pending_deallocate_.size() >= deallocate_batch) co_await deallocate_pending();
+        std::string name = fmt::format("z{}", ++statement_counter_);
+        if (!PQsendPrepare(conn_, name.c_str(), text.c_str(), bound.size(), bound.types()))
+            send_failed(sql);
+        co_await flush();
+        outcome out;
+        co_await collect(nullptr, out);
+        finish(out, sql);
+        if (statements_.size() >= statement_cache_size) {
+            auto oldest = statements_.begin();
+            for (auto i = statements_.begin(); i != statements_.end(); ++i)
+                if (i->second.last_used < oldest->second.last_used) oldest = i;
+            forget(oldest, true);
+        }
+        co_return statements_.emplace(std::move(key), cached_statement{std::move(name), 0}).first;
+    }
+
+    /// Drops a statement from the cache; `exists`: it is still on the server and must be deallocated there.
+    void forget(statement_map::iterator it, bool exists) {
+        if (exists) pending_deallocate_.push_back(std::move(it->second.name));
+        statements_.erase(it);
+    }
+
+    /// Deallocates dropped statements, only outside a transaction: a failure there harms nothing, while inside
+    /// one it would abort the caller's transaction.
+    Task<void> deallocate_pending() {
+        if (PQtransactionStatus(conn_) != PQTRANS_IDLE) co_return;
+        std::string script;
+        for (const std::string& name : pending_deallocate_) script += fmt::format("DEALLOCATE {};", name);
+        pending_deallocate_.clear();
+        if (!PQsendQuery(conn_, script.c_str())) lost("deallocating statements");
+        co_await flush();
+        outcome out;
+        co_await collect(nullptr, out);
+        if (out.error && PQstatus(conn_) != CONNECTION_OK) raise_result(out.error.get(), script);
+    }
+
+    Task<void> simple_statement(std::string_view sql) {
+        co_await attach();
+        const std::string text{sql};
+        if (!PQsendQuery(conn_, text.c_str())) send_failed(sql);
+        co_await flush();
+        outcome out;
+        co_await collect(nullptr, out);
+        finish(out, sql);
+    }
+
+    PGconn* conn_;
+    std::unique_ptr<socket_waiter> waiter_{};
+    asio::execution_context* waiter_loop_ = nullptr;  // the event loop waiter_ is registered with
+    bool broken_ = false;
+    clock::time_point deadline_ = no_deadline;  // set while connecting only: statements have no client timeout
+    std::chrono::milliseconds timeout_{0};
+    statement_map statements_{};
+    std::uint64_t use_clock_ = 0;
+    std::uint64_t statement_counter_ = 0;
+    std::vector<std::string> pending_deallocate_{};
+};
+
+Task<void> pg_connection::open(asio::any_io_executor ex, clock::time_point deadline, std::string_view where,
+                               std::string_view password, std::chrono::milliseconds timeout) {
+    auto failed = [&](std::string_view why) {
+        broken_ = true;
+        throw connection_lost{fmt::format("cannot connect to PostgreSQL at {}: {}", where, why)};
+    };
+    if (PQstatus(conn_) == CONNECTION_BAD) failed(pg_clean_message(PQerrorMessage(conn_), password));
+    deadline_ = deadline;
+    timeout_ = timeout;
+    PostgresPollingStatusType state = PGRES_POLLING_WRITING;
+    while (state != PGRES_POLLING_OK) {
+        if (state == PGRES_POLLING_FAILED) failed(pg_clean_message(PQerrorMessage(conn_), password));
+        // A new registration each round: libpq opens a new socket for each address it tries (and to retry
+        // without SSL), quite possibly under the number of the one it just closed.
+        watch(ex, PQsocket(conn_));
+        if (!co_await wait(state == PGRES_POLLING_READING ? io::read : io::write, deadline))
+            failed(fmt::format("no answer within {} ms", timeout.count()));
+        state = PQconnectPoll(conn_);
+    }
+    if (PQsetnonblocking(conn_, 1) != 0) failed(pg_clean_message(PQerrorMessage(conn_), password));
+    PQsetNoticeProcessor(conn_, &log_notice, nullptr);
+    // Timestamps come back as UTC ("+00"), which is what db::field<time_point> expects of timestamptz text.
+    const char* zone = PQparameterStatus(conn_, "TimeZone");
+    if (!zone || (std::string_view{zone} != "UTC" && std::string_view{zone} != "Etc/UTC"))
+        co_await simple_statement("SET TIME ZONE 'UTC'");
+    deadline_ = no_deadline;
+}
+
+class pg_driver final : public driver {
+public:
+    pg_driver(const connection_url& url, const pool_options& options) : timeout_{options.connect_timeout} {
+        auto set = [&](std::string key, std::string value) {
+            for (std::size_t i = 0; i < keys_.size(); ++i)
+                if (keys_[i] == key) {
+                    values_[i] = std::move(value);
+                    return;
+                }
+            keys_.push_back(std::move(key));
+            values_.push_back(std::move(value));
+        };
+        if (!url.host.empty()) set("host", url.host);
+        if (url.port != 0) set("port", std::to_string(url.port));
+        if (!url.user.empty()) set("user", url.user);
+        if (!url.password.empty()) set("password", url.password);
+        if (!url.database.empty()) set("dbname", url.database);
+        set("client_encoding", "UTF8");  // text in and out is UTF-8 whatever the database's encoding
+        set("fallback_application_name", "zephyr");
+        set("connect_timeout", std::to_string(std::max<long long>(1, (timeout_.count() + 999) / 1000)));
+
+        // Every query parameter is a libpq keyword (sslmode, application_name, ...). Unknown ones are a
+        // mistake in the URL, better reported now than as a failed connection later.
+        PQconninfoOption* known = PQconndefaults();
+        for (const auto& [key, value] : url.params) {
+            bool found = false;
+            for (PQconninfoOption* o = known; o && o->keyword; ++o)
+                if (key == o->keyword) found = true;
+            if (known && !found) {
+                PQconninfoFree(known);
+                throw Error{errc::bad_url, fmt::format("'{}' is not a PostgreSQL connection parameter", key)};
+            }
+            if (key == "connect_timeout") {
+                long long seconds = 0;
+                const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), seconds);
+                if (ec != std::errc{} || end != value.data() + value.size() || seconds < 0) {
+                    PQconninfoFree(known);
+                    throw Error{errc::bad_url, fmt::format("connect_timeout '{}' is not a number of seconds", value)};
+                }
+                if (seconds > 0) timeout_ = std::chrono::seconds{seconds};
+            }
+            set(key, value);
+        }
+        if (known) PQconninfoFree(known);
+
+        std::string host;
+        bool hostaddr = false;
+        for (std::size_t i = 0; i < keys_.size(); ++i) {
+            if (keys_[i] == "password") password_ = values_[i];
+            if (keys_[i] == "host") host = values_[i];
+            if (keys_[i] == "hostaddr") hostaddr = true;
+        }
+        // A single host name is resolved here (see connect()); addresses, socket directories ("/run/pg") and
+        // lists of hosts are left to libpq.
+        boost::system::error_code not_ip;
+        asio::ip::make_address(host, not_ip);
+        if (!hostaddr && !host.empty() && not_ip && host.find_first_of(",/@") == std::string::npos) resolve_ = host;
+        where_ = fmt::format("{}:{}/{}", url.host.empty() ? "localhost" : url.host,
+                             url.port ? std::to_string(url.port) : std::string{"5432"}, url.database);
+    }
+
+    Task<std::unique_ptr<driver_connection>> connect(asio::any_io_executor ex) override {
+        const clock::time_point deadline = clock::now() + timeout_;
+        std::vector<std::string> keys = keys_;
+        std::vector<std::string> values = values_;
+        if (!resolve_.empty()) {
+            // libpq resolves host names with a blocking getaddrinfo() inside PQconnectPoll, which would stall
+            // every connection on this event loop; Asio's resolver does it on a background thread instead.
+            // libpq takes parallel lists: each address, with the name for TLS checks, .pgpass and messages.
+            const std::vector<std::string> addresses = co_await resolve(ex, deadline);
+            std::string hosts;
+            std::string hostaddrs;
+            for (const std::string& a : addresses) {
+                hosts += (hosts.empty() ? "" : ",") + resolve_;
+                hostaddrs += (hostaddrs.empty() ? "" : ",") + a;
+            }
+            for (std::size_t i = 0; i < keys.size(); ++i)
+                if (keys[i] == "host") values[i] = hosts;
+            keys.emplace_back("hostaddr");
+            values.push_back(std::move(hostaddrs));
+        }
+        std::vector<const char*> key_ptrs;
+        std::vector<const char*> value_ptrs;
+        for (std::size_t i = 0; i < keys.size(); ++i) {
+            key_ptrs.push_back(keys[i].c_str());
+            value_ptrs.push_back(values[i].c_str());
+        }
+        key_ptrs.push_back(nullptr);
+        value_ptrs.push_back(nullptr);
+        PGconn* raw = PQconnectStartParams(key_ptrs.data(), value_ptrs.data(), 0);
+        if (!raw) throw connection_lost{fmt::format("cannot connect to PostgreSQL at {}: out of memory", where_)};
+        auto conn = std::make_unique<pg_connection>(raw);
+        co_await conn->open(std::move(ex), deadline, where_, password_, timeout_);
+        co_return std::unique_ptr<driver_connection>{std::move(conn)};
+    }
+
+    std::string begin_sql(const tx_options& o) const override {
+        std::string sql = "BEGIN";
+        switch (o.isolation) {
+            case isolation::database_default: break;
+            case isolation::read_uncommitted: sql += " ISOLATION LEVEL READ UNCOMMITTED"; break;
+            case isolation::read_committed: sql += " ISOLATION LEVEL READ COMMITTED"; break;
+            case isolation::repeatable_read: sql += " ISOLATION LEVEL REPEATABLE READ"; break;
+            case isolation::serializable: sql += " ISOLATION LEVEL SERIALIZABLE"; break;
+        }
+        if (o.read_only) sql += " READ ONLY";
+        return sql;
+    }
+
+    db::dialect dialect() const noexcept override { return dialect::postgresql; }
+
+private:
+    /// The addresses of host name resolve_, without blocking the event loop.
+    Task<std::vector<std::string>> resolve(const asio::any_io_executor& ex, clock::time_point deadline) const {
+        asio::ip::tcp::resolver resolver{ex};
+        asio::steady_timer timer{ex, deadline};
+        std::vector<std::string> out;
+        std::string error;
+        // Errors as codes, not exceptions: awaitable operators would wait for the timer after a failure.
+        boost::system::error_code resolve_ec;
+        boost::system::error_code timer_ec;
+        auto r = co_await (resolver.async_resolve(resolve_, "0", asio::redirect_error(asio::use_awaitable, resolve_ec)) ||
+                           timer.async_wait(asio::redirect_error(asio::use_awaitable, timer_ec)));
+        if (r.index() == 1) {
+            error = fmt::format("no answer from DNS within {} ms", timeout_.count());
+        } else if (resolve_ec) {
+            error = resolve_ec.message();
+        } else {
+            for (const auto& entry : std::get<0>(r)) {
+                std::string a = entry.endpoint().address().to_string();
+                if (std::find(out.begin(), out.end(), a) == out.end()) out.push_back(std::move(a));
+            }
+            if (out.empty()) error = "the name has no addresses";
+        }
+        if (!error.empty())
+            throw connection_lost{fmt::format("cannot connect to PostgreSQL at {}: cannot resolve '{}': {}", where_,
+                                              resolve_, error)};
+        co_return out;
+    }
+
+    std::vector<std::string> keys_{};
+    std::vector<std::string> values_{};
+    std::string password_{};
+    std::string where_{};
+    std::string resolve_{};  // the host name to resolve before connecting, or ""
+    std::chrono::milliseconds timeout_;
+};
+
+}  // namespace
+
+std::unique_ptr<driver> make_postgres_driver(const connection_url& url, const pool_options& options) {
+    return std::make_unique<pg_driver>(url, options);
+}
+
+}  // namespace zephyr::db::detail
