@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string_view>
 
 namespace zephyr::db::detail {
@@ -47,6 +48,26 @@ public:
     virtual db::dialect dialect() const noexcept = 0;
     /// The largest pool that makes sense (1 for SQLite :memory:, whose database lives in one connection).
     virtual std::size_t max_connections() const noexcept { return static_cast<std::size_t>(-1); }
+
+    /// Whether run_shared() takes this statement. The pool asks for every single statement it runs outside a
+    /// transaction whose rows are not streamed (Pool::run, not for_each); when false, the statement borrows a
+    /// pooled connection of its own. A driver that shares must keep the semantics of a statement run on its own
+    /// connection outside any transaction: its own implicit transaction, its own error, its own rows.
+    virtual bool shares(std::string_view sql, const Params& params) const noexcept {
+        (void)sql;
+        (void)params;
+        return false;
+    }
+    /// Runs one statement on a connection shared with the other statements of the calling event loop (PostgreSQL
+    /// pipelines them over one connection per event loop). Only called when shares() said yes. Returns nullopt,
+    /// having done nothing, when the driver cannot share on this event loop (the pool then runs the statement on
+    /// a connection of its own); throws db::Error as driver_connection::run() does.
+    virtual Task<std::optional<exec_result>> run_shared(std::string_view sql, const Params& params, RowSink* sink) {
+        (void)sql;
+        (void)params;
+        (void)sink;
+        co_return std::nullopt;
+    }
 };
 
 std::unique_ptr<driver> make_sqlite_driver(const connection_url& url, const pool_options& options);

@@ -464,6 +464,17 @@ Pool::~Pool() { state_->close_all(); }
 Task<Connection> Pool::acquire() { return state_->acquire(state_); }
 
 Task<exec_result> Pool::run(std::string_view sql, Params params, RowSink* sink) {
+    // A single statement whose rows are not streamed runs on the driver's shared connection of this event loop
+    // when the driver has one (PostgreSQL pipelines them): no connection is taken from the pool for it. Those
+    // shared connections are the driver's, one per event loop, beside the max_size pooled ones; pool_stats leaves
+    // them and their statements out (acquired, in_use, opened, ... count the exclusive connections of acquire(),
+    // transactions, for_each and statements the driver does not share).
+    if (state_->options.share_connections && (sink == nullptr || !sink->streaming) &&
+        state_->drv->shares(sql, params)) {
+        const std::shared_ptr<detail::pool_state> state = state_;  // the driver outlives the statement
+        std::optional<exec_result> shared = co_await state->drv->run_shared(sql, params, sink);
+        if (shared) co_return *shared;
+    }
     Connection c = co_await state_->acquire(state_);
     co_return co_await c.conn_->run(sql, params, sink);
 }

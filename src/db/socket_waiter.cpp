@@ -89,4 +89,14 @@ Task<void> socket_waiter::readable() { return wait(asio::posix::descriptor_base:
 
 Task<void> socket_waiter::writable() { return wait(asio::posix::descriptor_base::wait_write); }
 
+Task<std::exception_ptr> settled(Task<void> t) {
+    std::exception_ptr failure;
+    try {
+        co_await std::move(t);
+    } catch (...) {
+        failure = std::current_exception();
+    }
+    co_return failure;
+}
+
 }  // namespace zephyr::db::detail

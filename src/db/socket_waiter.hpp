@@ -7,6 +7,7 @@
 #include <boost/asio/posix/stream_descriptor.hpp>
 
 #include <atomic>
+#include <exception>
 #include <memory>
 #include <optional>
 
@@ -43,5 +44,10 @@ private:
     std::shared_ptr<waiter_registry> registry_;
     std::atomic<bool> orphaned_{false};
 };
+
+/// Runs `t` to its end and returns how it failed (null: it did not), without throwing. Asio's awaitable
+/// operators finish with the first branch that *succeeds*, so a branch that fails would leave `||` waiting for
+/// its partner: wrap each branch in settled() to race failures too.
+Task<std::exception_ptr> settled(Task<void> t);
 
 }  // namespace zephyr::db::detail

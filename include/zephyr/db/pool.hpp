@@ -43,6 +43,11 @@ struct pool_options {
     std::chrono::milliseconds idle_timeout{10 * 60 * 1000};  ///< An idle connection older than this is closed.
     /// A connection idle longer than this is checked (a round trip) before it is handed out; 0 checks every time.
     std::chrono::milliseconds health_check_after{30 * 1000};
+    /// PostgreSQL: single statements run on the pool itself (not in a transaction, not for_each) share one
+    /// pipelined connection per event-loop thread instead of taking a pooled connection each. Much faster under
+    /// load; but a slow or blocked statement delays the ones queued behind it on that thread, and session state
+    /// (SET, advisory locks, temporary tables) needs acquire(). Those shared connections come on top of max_size.
+    bool share_connections = true;
     /// SQLite: the worker threads that run statements; also the most connections a SQLite pool opens.
     std::size_t sqlite_threads = 4;
     /// SQLite: how long a statement waits for another connection's write lock before SQLITE_BUSY.

@@ -63,18 +63,6 @@ struct statement_guard {
     }
 };
 
-// Awaitable operators finish with the first branch that *succeeds*: a branch that fails would leave the
-// operator waiting for its partner. So every branch succeeds, carrying its failure as a value.
-Task<std::exception_ptr> settled(Task<void> task) {
-    std::exception_ptr failure;
-    try {
-        co_await std::move(task);
-    } catch (...) {
-        failure = std::current_exception();
-    }
-    co_return failure;
-}
-
 // The sink is user code: its exception is kept until the result is read to the end (the connection cannot
 // run anything else before that), then rethrown.
 void deliver(RowSink& sink, const Row& row, std::exception_ptr& error) noexcept {

@@ -187,6 +187,13 @@ pg_params::pg_params(const Params& params) {
     }
 }
 
+std::uint64_t pg_command_rows(const PGresult* res) noexcept {
+    const char* tuples = PQcmdTuples(const_cast<PGresult*>(res));
+    std::uint64_t n = 0;
+    if (tuples && *tuples) std::from_chars(tuples, tuples + std::char_traits<char>::length(tuples), n);
+    return n;
+}
+
 // ---- errors -------------------------------------------------------------------------------------------------
 
 errc pg_error_kind(std::string_view s) noexcept {

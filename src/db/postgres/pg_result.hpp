@@ -4,9 +4,12 @@
 #include <zephyr/db/error.hpp>
 #include <zephyr/db/value.hpp>
 
+#include <boost/container/small_vector.hpp>
+
 #include <libpq-fe.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -68,13 +71,19 @@ public:
     const std::string& signature() const noexcept { return signature_; }
 
 private:
-    std::vector<std::string> converted_;  // text forms of numbers and timestamps; reserved, never reallocated
-    std::vector<const char*> values_;
-    std::vector<int> lengths_;
-    std::vector<int> formats_;
-    std::vector<Oid> types_;
+    // Inline room for the usual few parameters: a statement's parameters cost no allocation.
+    template <class T>
+    using array = boost::container::small_vector<T, 8>;
+    array<std::string> converted_;  // text forms of numbers and timestamps; reserved, never reallocated
+    array<const char*> values_;
+    array<int> lengths_;
+    array<int> formats_;
+    array<Oid> types_;
     std::string signature_;
 };
+
+/// The rows a command affected (PQcmdTuples), 0 when it does not say.
+std::uint64_t pg_command_rows(const PGresult* res) noexcept;
 
 /// The error kind of a SQLSTATE.
 errc pg_error_kind(std::string_view sqlstate) noexcept;

@@ -4,7 +4,11 @@
 // with PQsend* and their results read as the socket becomes readable. Statements with parameters are prepared
 // once per connection and cached by their text; statements without parameters use the simple protocol, so a
 // migration script with several statements runs as one.
+//
+// Those are the pooled connections (acquire(), transactions, for_each). The single statements the pool runs
+// for its callers go over one shared, pipelined connection per event loop instead: see pg_pipeline.hpp.
 #include "db/driver.hpp"
+#include "db/postgres/pg_pipeline.hpp"
 #include "db/postgres/pg_result.hpp"
 #include "db/socket_waiter.hpp"
 #include "db/sql_text.hpp"
@@ -75,24 +79,6 @@ void log_notice(void*, const char* message) {
     if (log::enabled(log::level::debug)) log::debug(fmt::format("postgres: {}", pg_clean_message(message)));
 }
 
-std::uint64_t command_rows(const PGresult* res) noexcept {
-    const char* tuples = PQcmdTuples(const_cast<PGresult*>(res));
-    std::uint64_t n = 0;
-    if (tuples && *tuples) std::from_chars(tuples, tuples + std::char_traits<char>::length(tuples), n);
-    return n;
-}
-
-/// Runs `t` to its end and says how it failed (null: it did not), without throwing.
-Task<std::exception_ptr> settled(Task<void> t) {
-    std::exception_ptr failure;
-    try {
-        co_await std::move(t);
-    } catch (...) {
-        failure = std::current_exception();
-    }
-    co_return failure;
-}
-
 /// What the results of one command amounted to.
 struct outcome {
     std::uint64_t affected_rows = 0;
@@ -147,6 +133,12 @@ public:
         // unread results are still on the wire, so the connection is out of step.
         return broken_ || (waiter_ && waiter_->orphaned()) || PQstatus(conn_) != CONNECTION_OK ||
                PQtransactionStatus(conn_) == PQTRANS_ACTIVE;
+    }
+
+    /// Hands the open connection over (to be a shared connection); this object is left closed.
+    pg_link detach() noexcept {
+        broken_ = true;
+        return pg_link{std::exchange(conn_, nullptr), std::move(waiter_)};
     }
 
     bool looks_alive() noexcept override {
@@ -286,9 +278,9 @@ private:
                 case PGRES_SINGLE_TUPLE: deliver(res.get(), sink, out); break;
                 case PGRES_TUPLES_OK:
                     deliver(res.get(), sink, out);
-                    out.affected_rows = command_rows(res.get());
+                    out.affected_rows = pg_command_rows(res.get());
                     break;
-                case PGRES_COMMAND_OK: out.affected_rows = command_rows(res.get()); break;
+                case PGRES_COMMAND_OK: out.affected_rows = pg_command_rows(res.get()); break;
                 case PGRES_EMPTY_QUERY: break;
                 case PGRES_COPY_IN:
                     // Ended at once with an error message: the server aborts the COPY and reports it.
@@ -614,22 +606,25 @@ public:
         co_return std::unique_ptr<driver_connection>{std::move(conn)};
     }
 
-    std::string begin_sql(const tx_options& o) const override {
-        std::string sql = "BEGIN";
-        switch (o.isolation) {
-            case isolation::database_default: break;
-            case isolation::read_uncommitted: sql += " ISOLATION LEVEL READ UNCOMMITTED"; break;
-            case isolation::read_committed: sql += " ISOLATION LEVEL READ COMMITTED"; break;
-            case isolation::repeatable_read: sql += " ISOLATION LEVEL REPEATABLE READ"; break;
-            case isolation::serializable: sql += " ISOLATION LEVEL SERIALIZABLE"; break;
-        }
-        if (o.read_only) sql += " READ ONLY";
-        return sql;
-    }
-
     db::dialect dialect() const noexcept override { return dialect::postgresql; }
 
+    bool shares(std::string_view sql, const Params& params) const noexcept override {
+        return pg_shared_connections::shareable(sql, params);
+    }
+
+    Task<std::optional<exec_result>> run_shared(std::string_view sql, const Params& params, RowSink* sink) override {
+        return shared_->run(sql, params, sink);
+    }
+
+    ~pg_driver() override { shared_->close_all(); }
+
 private:
+    /// A connection for the shared connections of the event loop of `ex`.
+    Task<pg_link> open_shared(asio::any_io_executor ex) {
+        std::unique_ptr<driver_connection> c = co_await connect(std::move(ex));
+        co_return static_cast<pg_connection&>(*c).detach();
+    }
+
     /// The addresses of host name resolve_, without blocking the event loop.
     Task<std::vector<std::string>> resolve(const asio::any_io_executor& ex, clock::time_point deadline) const {
         asio::ip::tcp::resolver resolver{ex};
@@ -664,6 +659,8 @@ private:
     std::string where_{};
     std::string resolve_{};  // the host name to resolve before connecting, or ""
     std::chrono::milliseconds timeout_;
+    std::shared_ptr<pg_shared_connections> shared_ = std::make_shared<pg_shared_connections>(
+        [this](asio::any_io_executor ex) { return open_shared(std::move(ex)); });
 };
 
 }  // namespace

@@ -258,7 +258,7 @@ TEST_P(dialects, a_busy_pool_serves_everyone) {
         auto s = db.stats();
         EXPECT_LE(s.opened, 5u);
         EXPECT_EQ(s.in_use, 0u);
-        EXPECT_GE(s.acquired, 42u);
+        EXPECT_GE(s.acquired, 40u);  // one per transaction (single statements may use a shared connection)
     });
 }
 

@@ -7,6 +7,8 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -18,6 +20,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -561,8 +564,8 @@ ZEPHYR_TEST(Postgres, concurrent_statements_share_the_pool) {
 }
 
 TEST(Postgres, connections_move_between_event_loops) {
-    // One connection, used in turn by coroutines on two threads' event loops (both loops live throughout, and
-    // longer than the pool).
+    // One pooled connection, used in turn by coroutines on two threads' event loops (both loops live throughout,
+    // and longer than the pool).
     asio::io_context loop_a{1};
     asio::io_context loop_b{1};
     db::Pool pool{pg_url(), db::pool_options{.max_size = 1}};
@@ -570,7 +573,8 @@ TEST(Postgres, connections_move_between_event_loops) {
     auto worker = [&](int base) -> Task<void> {
         for (int i = 0; i < 100; ++i) {
             try {
-                if (co_await pool.scalar<int>("SELECT ?::int", base + i) != base + i) ++failures;
+                db::Connection c = co_await pool.acquire();
+                if (co_await c.scalar<int>("SELECT ?::int", base + i) != base + i) ++failures;
             } catch (const std::exception& e) {
                 ADD_FAILURE() << e.what();
                 ++failures;
@@ -591,12 +595,399 @@ TEST(Postgres, connection_outliving_its_event_loop_is_replaced) {
     db::Pool pool{pg_url()};
     int first = 0;
     int second = 0;
-    zephyr::testing::run_task([&]() -> Task<void> { first = co_await pool.scalar<int>("SELECT pg_backend_pid()"); }());
+    auto pid = [&]() -> Task<int> {
+        db::Connection c = co_await pool.acquire();
+        co_return co_await c.scalar<int>("SELECT pg_backend_pid()");
+    };
+    zephyr::testing::run_task([&]() -> Task<void> { first = co_await pid(); }());
     // That event loop is gone: its connection cannot wait on it any more, so the pool opens another.
-    zephyr::testing::run_task([&]() -> Task<void> { second = co_await pool.scalar<int>("SELECT pg_backend_pid()"); }());
+    zephyr::testing::run_task([&]() -> Task<void> { second = co_await pid(); }());
     EXPECT_NE(first, 0);
     EXPECT_NE(second, 0);
     EXPECT_NE(first, second);
+}
+
+// ---- shared, pipelined connections ---------------------------------------------------------------------------------
+//
+// The single statements a Pool runs (not for_each, not in a transaction) go over one connection per event loop in
+// libpq's pipeline mode, each with a Sync of its own. The statements these tests need on the shared connection have
+// parameters (those without are shared only when they are a single plain statement).
+
+namespace {
+
+template <class F>
+Task<void> counted(F& f, int i, int& done) {
+    co_await f(i);
+    ++done;
+}
+
+/// Runs `f(0)` ... `f(n - 1)` as concurrent coroutines on this event loop and waits until all have finished.
+template <class F>
+Task<void> concurrently(int n, F f) {
+    const auto ex = co_await asio::this_coro::executor;
+    int done = 0;
+    for (int i = 0; i < n; ++i) asio::co_spawn(ex, counted(f, i, done), asio::detached);
+    for (int k = 0; k < 3000 && done < n; ++k) co_await sleep_for(5ms);
+    EXPECT_EQ(done, n);
+}
+
+/// Throws from its second row.
+struct throwing_sink final : db::RowSink {
+    int seen = 0;
+    void on_row(const db::Row&) override {
+        if (++seen == 2) throw std::runtime_error{"the sink gives up"};
+    }
+};
+
+}  // namespace
+
+ZEPHYR_TEST(Postgres, shared_connection_pipelines_concurrent_statements) {
+    db::Pool pool{pg_url() + "?application_name=pgt_pipeline"};
+    db::Pool observer{pg_url()};
+    int wrong = 0;
+    std::vector<int> pids;
+    auto one = [&](int i) -> Task<void> {
+        try {
+            const std::string text = "v" + std::to_string(i);
+            const auto [v, t, pid] = co_await pool.query_one<std::tuple<int, std::string, int>>(
+                "SELECT ?::int, ?::text, pg_backend_pid()", i, text);
+            if (v != i || t != text) ++wrong;
+            pids.push_back(pid);
+            // Results of several rows, and statements one after another from the same caller.
+            const auto rows = co_await pool.query<int>("SELECT g FROM generate_series(1, ?) g", i % 7);
+            if (rows.size() != static_cast<std::size_t>(i % 7) || (!rows.empty() && rows.back() != i % 7)) ++wrong;
+            if ((co_await pool.execute("SELECT ?::int", i)).affected_rows != 1) ++wrong;
+        } catch (const std::exception& e) {
+            ADD_FAILURE() << e.what();
+            ++wrong;
+        }
+    };
+    co_await concurrently(200, one);
+    EXPECT_EQ(wrong, 0);
+    EXPECT_EQ(pids.size(), 200u);
+    if (!pids.empty()) { EXPECT_EQ(std::count(pids.begin(), pids.end(), pids.front()), 200); }
+    // One connection for all of them, and none taken from the pool.
+    EXPECT_EQ(co_await observer.scalar<std::int64_t>(
+                  "SELECT count(*) FROM pg_stat_activity WHERE application_name = ?", "pgt_pipeline"),
+              1);
+    EXPECT_EQ(pool.stats().opened, 0u);
+    EXPECT_EQ(pool.stats().acquired, 0u);
+    // Statements that change the session are not shared: they borrow a pooled connection, as before.
+    co_await pool.execute("SET application_name = 'pgt_pipeline_changed'");
+    EXPECT_EQ(co_await pool.scalar<std::string>("SELECT current_setting(?)", "application_name"), "pgt_pipeline");
+    EXPECT_EQ(pool.stats().opened, 1u);
+}
+
+ZEPHYR_TEST(Postgres, shared_connection_error_fails_only_its_statement) {
+    db::Pool pool{pg_url()};
+    co_await pool.execute("DROP TABLE IF EXISTS pgt_pipe_err");
+    co_await pool.execute("CREATE TABLE pgt_pipe_err (id int PRIMARY KEY)");
+    co_await pool.execute("INSERT INTO pgt_pipe_err VALUES (?)", 1);
+    int ok = 0;
+    int unique = 0;
+    int divide = 0;
+    int syntax = 0;
+    int other = 0;
+    auto one = [&](int i) -> Task<void> {
+        try {
+            switch (i % 4) {
+                case 0: co_await pool.execute("INSERT INTO pgt_pipe_err VALUES (?)", 1); break;
+                case 1: co_await pool.scalar<int>("SELECT 1 / (?::int - ?::int)", i, i); break;
+                // Its Parse fails, for every caller that sent it before the first answer came.
+                case 2: co_await pool.execute("SELEC ?::int /* pgt_pipe_err */", i); break;
+                default:
+                    if (co_await pool.scalar<int>("SELECT ?::int", i) == i) ++ok;
+                    break;
+            }
+        } catch (const db::unique_violation&) {
+            ++unique;
+        } catch (const db::Error& e) {
+            if (e.sqlstate() == "22012") {
+                ++divide;
+            } else if (e.sqlstate() == "42601") {
+                ++syntax;
+            } else {
+                ADD_FAILURE() << e.what();
+                ++other;
+            }
+        }
+    };
+    co_await concurrently(100, one);
+    EXPECT_EQ(ok, 25);
+    EXPECT_EQ(unique, 25);
+    EXPECT_EQ(divide, 25);
+    EXPECT_EQ(syntax, 25);
+    EXPECT_EQ(other, 0);
+    EXPECT_EQ(co_await pool.scalar<std::int64_t>("SELECT count(*) FROM pgt_pipe_err"), 1);
+    co_await pool.execute("DROP TABLE pgt_pipe_err");
+}
+
+ZEPHYR_TEST(Postgres, shared_connection_throwing_sink_fails_only_its_caller) {
+    db::Pool pool{pg_url()};
+    int bad = 0;
+    int ok = 0;
+    int thrown = 0;
+    auto one = [&](int i) -> Task<void> {
+        try {
+            if (i % 3 == 0) {
+                // Text read into an integer: the sink throws in the middle of the rows.
+                co_await pool.query<std::int64_t>(
+                    "SELECT CASE WHEN g = 3 THEN 'x' ELSE g::text END FROM generate_series(1, ?) g", 10 + i);
+            } else if (i % 3 == 1) {
+                throwing_sink sink;
+                bool caught = false;
+                try {
+                    co_await pool.run("SELECT g FROM generate_series(1, 5) g", {}, &sink);
+                } catch (const std::runtime_error&) {
+                    caught = true;
+                }
+                if (caught && sink.seen == 2) ++thrown;  // no rows after the throw
+            } else {
+                const auto rows = co_await pool.query<int>("SELECT g FROM generate_series(1, ?) g", i);
+                if (rows.size() == static_cast<std::size_t>(i) && rows.back() == i) ++ok;
+            }
+        } catch (const db::Error& e) {
+            if (e.kind() == db::errc::bad_result)
+                ++bad;
+            else
+                ADD_FAILURE() << e.what();
+        }
+    };
+    co_await concurrently(60, one);
+    EXPECT_EQ(bad, 20);
+    EXPECT_EQ(thrown, 20);
+    EXPECT_EQ(ok, 20);
+}
+
+ZEPHYR_TEST(Postgres, shared_connection_lost_fails_in_flight_statements_then_reopens) {
+    db::Pool pool{pg_url()};
+    db::Pool killer{pg_url()};
+    const int victim = co_await pool.scalar<int>("SELECT pg_backend_pid() + ?", 0);
+    int lost = 0;
+    int other = 0;
+    bool killed = false;
+    auto one = [&](int i) -> Task<void> {
+        if (i == 0) {
+            co_await sleep_for(150ms);
+            killed = co_await killer.scalar<bool>("SELECT pg_terminate_backend(?, 5000)", victim);
+            co_return;
+        }
+        try {
+            // Queued one behind the other (0.3 s each): all in flight when the backend goes.
+            co_await pool.scalar<int>("SELECT ?::int FROM pg_sleep(0.3)", i);
+            ++other;
+        } catch (const db::connection_lost& e) {
+            ++lost;
+            EXPECT_EQ(e.http_status(), 503);
+        } catch (const std::exception& e) {
+            ADD_FAILURE() << e.what();
+            ++other;
+        }
+    };
+    co_await concurrently(11, one);
+    EXPECT_TRUE(killed);
+    EXPECT_EQ(lost, 10);
+    EXPECT_EQ(other, 0);
+    // The next statement opens another connection.
+    const int pid = co_await pool.scalar<int>("SELECT pg_backend_pid() + ?", 0);
+    EXPECT_NE(pid, victim);
+    EXPECT_EQ(co_await pool.scalar<int>("SELECT ?::int", 5), 5);
+    // Killed while idle: noticed before the next statement is sent, which goes to a new connection.
+    EXPECT_TRUE(co_await killer.scalar<bool>("SELECT pg_terminate_backend(?, 5000)", pid));
+    const int next = co_await pool.scalar<int>("SELECT pg_backend_pid() + ?", 0);
+    EXPECT_NE(next, pid);
+}
+
+ZEPHYR_TEST(Postgres, shared_connection_outlives_a_caller_that_gives_up) {
+    using namespace asio::experimental::awaitable_operators;
+    db::Pool pool{pg_url()};
+    const int pid = co_await pool.scalar<int>("SELECT pg_backend_pid() + ?", 0);
+    int wrong = 0;
+    int gave_up = 0;
+    auto one = [&](int i) -> Task<void> {
+        try {
+            if (i == 0) {
+                // The first to send (it reads the answers for everyone) is cancelled after 50 ms by the timer of an
+                // awaitable operator, while its statement takes 300 ms: it gives up, another caller reads on.
+                auto r = co_await (pool.scalar<int>("SELECT ?::int FROM pg_sleep(0.3)", i) || sleep_for(50ms));
+                if (r.index() == 1) ++gave_up;
+            } else if (co_await pool.scalar<int>("SELECT ?::int", i) != i) {
+                ++wrong;
+            }
+        } catch (const std::exception& e) {
+            ADD_FAILURE() << e.what();
+            ++wrong;
+        }
+    };
+    co_await concurrently(20, one);
+    EXPECT_EQ(gave_up, 1);
+    EXPECT_EQ(wrong, 0);
+    // The same connection goes on.
+    EXPECT_EQ(co_await pool.scalar<int>("SELECT pg_backend_pid() + ?", 0), pid);
+}
+
+TEST(Postgres, shared_connection_closes_with_its_event_loop) {
+    db::Pool pool{pg_url()};
+    db::Pool observer{pg_url()};
+    int first = 0;
+    int second = 0;
+    auto pid = [&]() -> Task<int> { co_return co_await pool.scalar<int>("SELECT pg_backend_pid() + ?", 0); };
+    zephyr::testing::run_task([&]() -> Task<void> { first = co_await pid(); }());
+    // A new event loop: a new shared connection (the first closed with its loop).
+    zephyr::testing::run_task([&]() -> Task<void> { second = co_await pid(); }());
+    EXPECT_NE(first, 0);
+    EXPECT_NE(second, 0);
+    EXPECT_NE(first, second);
+    // Statements still in flight when their event loop is destroyed: their coroutines go with it.
+    int finished = 0;
+    {
+        asio::io_context loop{1};
+        auto slow = [&](int i) -> Task<void> {
+            co_await pool.scalar<int>("SELECT ?::int FROM pg_sleep(0.2)", i);
+            ++finished;
+        };
+        for (int i = 0; i < 20; ++i) asio::co_spawn(loop, slow(i), asio::detached);
+        loop.run_for(50ms);
+    }
+    EXPECT_EQ(finished, 0);
+    int third = 0;
+    zephyr::testing::run_task([&]() -> Task<void> {
+        third = co_await pool.scalar<int>("SELECT ?::int", 7);
+        // The connections of the dead loops are closed on the server too.
+        std::int64_t left = 1;
+        for (int k = 0; k < 200 && left != 0; ++k) {
+            left = co_await observer.scalar<std::int64_t>("SELECT count(*) FROM pg_stat_activity WHERE pid IN (?, ?)",
+                                                          first, second);
+            if (left != 0) co_await sleep_for(10ms);
+        }
+        EXPECT_EQ(left, 0);
+    }());
+    EXPECT_EQ(third, 7);
+}
+
+TEST(Postgres, shared_connections_one_per_event_loop) {
+    // The loops outlive the pool here: its destruction closes their connections while they do not run.
+    asio::io_context loop_a{1};
+    asio::io_context loop_b{1};
+    db::Pool pool{pg_url()};
+    std::atomic<int> failures{0};
+    std::vector<int> pids_a;
+    std::vector<int> pids_b;
+    auto worker = [&](int value, std::vector<int>& pids) -> Task<void> {
+        try {
+            const auto [v, pid] =
+                co_await pool.query_one<std::tuple<int, int>>("SELECT ?::int, pg_backend_pid()", value);
+            if (v != value) ++failures;
+            pids.push_back(pid);
+        } catch (const std::exception& e) {
+            ADD_FAILURE() << e.what();
+            ++failures;
+        }
+    };
+    for (int i = 0; i < 100; ++i) {
+        asio::co_spawn(loop_a, worker(i, pids_a), asio::detached);
+        asio::co_spawn(loop_b, worker(1000 + i, pids_b), asio::detached);
+    }
+    std::thread a{[&] { loop_a.run(); }};
+    std::thread b{[&] { loop_b.run(); }};
+    a.join();
+    b.join();
+    EXPECT_EQ(failures.load(), 0);
+    ASSERT_EQ(pids_a.size(), 100u);
+    ASSERT_EQ(pids_b.size(), 100u);
+    EXPECT_EQ(std::count(pids_a.begin(), pids_a.end(), pids_a.front()), 100);
+    EXPECT_EQ(std::count(pids_b.begin(), pids_b.end(), pids_b.front()), 100);
+    EXPECT_NE(pids_a.front(), pids_b.front());
+}
+
+TEST(Postgres, event_loop_of_several_threads_uses_pooled_connections) {
+    // An io_context that may be run by several threads (the default concurrency hint): a shared connection has
+    // no lock, so the pool gives each statement a connection of its own, as before.
+    asio::io_context loop;
+    db::Pool pool{pg_url(), db::pool_options{.max_size = 4}};
+    std::atomic<int> failures{0};
+    std::atomic<int> done{0};
+    auto worker = [&](int value) -> Task<void> {
+        try {
+            if (co_await pool.scalar<int>("SELECT ?::int", value) != value) ++failures;
+        } catch (const std::exception& e) {
+            ADD_FAILURE() << e.what();
+            ++failures;
+        }
+        ++done;
+    };
+    for (int i = 0; i < 100; ++i) asio::co_spawn(loop, worker(i), asio::detached);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 3; ++t) threads.emplace_back([&] { loop.run(); });
+    for (auto& t : threads) t.join();
+    EXPECT_EQ(done.load(), 100);
+    EXPECT_EQ(failures.load(), 0);
+    EXPECT_GE(pool.stats().acquired, 100u);
+}
+
+ZEPHYR_TEST(Postgres, shared_connection_prepares_once_and_bounds_its_statements) {
+    db::Pool pool{pg_url()};
+    // pg_prepared_statements shows the session's own: here, the shared connection's.
+    const auto prepared = [&]() -> Task<std::int64_t> {
+        co_return co_await pool.scalar<std::int64_t>("SELECT count(*) FROM pg_prepared_statements WHERE name <> ?", "");
+    };
+    const std::int64_t before = co_await prepared();
+    for (int i = 0; i < 50; ++i)
+        EXPECT_EQ(co_await pool.scalar<std::int64_t>("SELECT ?::bigint * 2 /* pgt_pipe_reuse */", i), 2 * i);
+    EXPECT_EQ(co_await pool.scalar<std::int64_t>(
+                  "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE ?", "%pgt_pipe_reuse%"),
+              1);
+    // More distinct statements than the cache holds, all at once: old ones are evicted and deallocated.
+    std::vector<std::string> texts;
+    for (int i = 0; i < 300; ++i) texts.push_back("SELECT ?::int + " + std::to_string(i) + " /* pgt_pipe_many */");
+    int wrong = 0;
+    auto one = [&](int i) -> Task<void> {
+        if (co_await pool.scalar<int>(texts[static_cast<std::size_t>(i)], 1) != i + 1) ++wrong;
+    };
+    co_await concurrently(300, one);
+    EXPECT_EQ(wrong, 0);
+    const std::int64_t after = co_await prepared();
+    EXPECT_LE(after - before, 256 + 16 + 2);
+    EXPECT_GE(after - before, 200);
+    // Evicted ones are prepared again when used again.
+    for (int i = 0; i < 10; ++i) EXPECT_EQ(co_await pool.scalar<int>(texts[static_cast<std::size_t>(i)], 2), i + 2);
+}
+
+ZEPHYR_TEST(Postgres, shared_connection_prepares_stale_statements_again) {
+    db::Pool pool{pg_url()};
+    co_await pool.execute("DROP TABLE IF EXISTS pgt_pipe_stale");
+    co_await pool.execute("CREATE TABLE pgt_pipe_stale (id int)");
+    co_await pool.execute("INSERT INTO pgt_pipe_stale VALUES (?)", 1);
+    const char* select = "SELECT * FROM pgt_pipe_stale WHERE id = ?";
+    EXPECT_EQ((co_await pool.query<std::tuple<int>>(select, 1)).size(), 1u);
+    // The plan's result type changes (SQLSTATE 0A000): prepared again, transparently.
+    co_await pool.execute("ALTER TABLE pgt_pipe_stale ADD COLUMN name text DEFAULT 'n'");
+    auto rows = co_await pool.query<std::tuple<int, std::string>>(select, 1);
+    EXPECT_EQ(rows.size(), 1u);
+    if (!rows.empty()) { EXPECT_EQ(std::get<1>(rows[0]), "n"); }
+    co_await pool.execute("DROP TABLE pgt_pipe_stale");
+}
+
+ZEPHYR_TEST(Postgres, shared_connection_carries_large_statements_among_small_ones) {
+    db::Pool pool{pg_url()};
+    db::blob big(2 << 20);
+    for (std::size_t k = 0; k < big.size(); ++k) big[k] = static_cast<std::byte>(k * 13 % 251);
+    int wrong = 0;
+    auto one = [&](int i) -> Task<void> {
+        try {
+            if (i % 10 == 0) {
+                // Larger than the socket's buffers both ways: sent and read in many pieces.
+                if (co_await pool.scalar<db::blob>("SELECT ?::bytea", big) != big) ++wrong;
+            } else if (co_await pool.scalar<int>("SELECT ?::int", i) != i) {
+                ++wrong;
+            }
+        } catch (const std::exception& e) {
+            ADD_FAILURE() << e.what();
+            ++wrong;
+        }
+    };
+    co_await concurrently(50, one);
+    EXPECT_EQ(wrong, 0);
 }
 
 // ---- connections -------------------------------------------------------------------------------------------------
