@@ -63,3 +63,20 @@ TEST(db_url, bad_urls_say_why_without_the_password) {
         }
     }
 }
+
+TEST(db_url, query_parameters_are_decoded_and_fragments_refused) {
+    auto u = parse_url("postgresql://h/db?application_name=my%20api&options=-c+x%3D1&flag");
+    EXPECT_EQ(u.param("application_name"), "my api");
+    EXPECT_EQ(u.param("options"), "-c x=1");
+    EXPECT_EQ(u.params.back().first, "flag");
+    EXPECT_EQ(parse_url("sqlite:///tmp/a.db?mode=r%6F").param("mode"), "ro");
+    for (const char* c : {"postgresql://h/db?#x", "postgresql://h/db#x", "sqlite:///var/?#pp.db", "postgresql://h/db?a=%zz",
+                          "sqlite:///a.db?x=%4"}) {
+        try {
+            (void)parse_url(c);
+            ADD_FAILURE() << "accepted: " << c;
+        } catch (const Error& e) {
+            EXPECT_EQ(e.kind(), errc::bad_url) << c;
+        }
+    }
+}
