@@ -1,4 +1,5 @@
 // The db module in handlers: errors map to statuses, and Inject<db::Tx> commits or rolls back per request.
+#include "db/temp_dir.hpp"
 #include <gtest/gtest.h>
 
 #include <zephyr/db.hpp>
@@ -13,8 +14,7 @@ using zephyr::Task;
 
 namespace {
 std::shared_ptr<db::Pool> notes_db() {
-    auto dir = std::filesystem::temp_directory_path() / ("zephyr-db-http-" + std::to_string(::getpid()));
-    std::filesystem::create_directories(dir);
+    const auto dir = db_test::temp_dir("zephyr-db-http");
     static int n = 0;
     auto pool = std::make_shared<db::Pool>("sqlite://" + (dir / ("n" + std::to_string(++n) + ".db")).string());
     zephyr::testing::run_task([&]() -> Task<void> {

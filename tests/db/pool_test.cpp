@@ -1,5 +1,6 @@
 // The pool, sessions and transactions on SQLite (embedded, no server); the same behaviour on PostgreSQL and
 // MariaDB is checked by the integration tests.
+#include "db/temp_dir.hpp"
 #include <zephyr/db.hpp>
 #include <zephyr/testing.hpp>
 
@@ -33,8 +34,7 @@ using db_test::person;
 namespace {
 std::string temp_db() {
     static int n = 0;
-    auto dir = std::filesystem::temp_directory_path() / ("zephyr-db-test-" + std::to_string(::getpid()));
-    std::filesystem::create_directories(dir);
+    const auto dir = db_test::temp_dir("zephyr-db-test");
     return "sqlite://" + (dir / ("t" + std::to_string(++n) + ".db")).string();
 }
 

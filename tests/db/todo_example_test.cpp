@@ -1,4 +1,5 @@
 // The to-do example (examples/05-todo-api) on SQLite, through the in-process client.
+#include "db/temp_dir.hpp"
 #include <gtest/gtest.h>
 
 #include <zephyr/testing.hpp>
@@ -10,8 +11,7 @@
 
 namespace {
 std::shared_ptr<db::Pool> fresh_pool() {
-    auto dir = std::filesystem::temp_directory_path() / ("zephyr-todo-" + std::to_string(::getpid()));
-    std::filesystem::create_directories(dir);
+    const auto dir = db_test::temp_dir("zephyr-todo");
     static int n = 0;
     auto file = dir / ("todo" + std::to_string(++n) + ".db");
     std::filesystem::remove(file);

@@ -2,6 +2,7 @@
 // ctest fixture `db_services` (tests/support/services.sh) started.
 #pragma once
 
+#include "db/temp_dir.hpp"
 #include <zephyr/db.hpp>
 
 #include <gtest/gtest.h>
@@ -26,8 +27,7 @@ inline std::string service_url(const std::string& name) {
 }
 
 inline std::string sqlite_url(const std::string& tag) {
-    auto dir = std::filesystem::temp_directory_path() / ("zephyr-db-it-" + std::to_string(::getpid()));
-    std::filesystem::create_directories(dir);
+    const auto dir = temp_dir("zephyr-db-it");
     auto file = dir / (tag + ".db");
     std::filesystem::remove(file);
     return "sqlite://" + file.string();
