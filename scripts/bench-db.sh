@@ -36,23 +36,8 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 log() { printf '[bench-db %s] %s\n' "$(date +%T)" "$*" >&2; }
 
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
-}
-pid_tree() {
-  local pid="$1" child
-  echo "$pid"
-  for child in $(pgrep -P "$pid" 2>/dev/null || true); do pid_tree "$child"; done
-}
-cpu_ticks() {  # utime+stime of a process tree, in clock ticks
-  local total=0 pid stat
-  for pid in $(pid_tree "$1"); do
-    stat="$(cat "/proc/$pid/stat" 2>/dev/null)" || continue
-    read -ra f <<<"${stat##*) }"
-    total=$((total + f[11] + f[12]))
-  done
-  echo "$total"
-}
+# free_port, pid_tree, cpu_ticks
+source "$ROOT/scripts/bench-common.sh"
 
 log "starting PostgreSQL"
 DB_URL="$(scripts/services/postgres.sh start "$WORK")"

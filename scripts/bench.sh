@@ -91,31 +91,8 @@ record_cmd() {
   grep -qxF -- "$line" "$COMMANDS" || echo "$line" >>"$COMMANDS"
 }
 
-# A free TCP port on 127.0.0.1, chosen by the kernel.
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
-}
-
-# The PID and its descendants (nginx workers), one per line.
-pid_tree() {
-  local pid="$1" child
-  echo "$pid"
-  for child in $(pgrep -P "$pid" 2>/dev/null || true); do
-    pid_tree "$child"
-  done
-}
-
-# utime+stime, in clock ticks, summed over a process tree. Field 2 (comm) may hold spaces: cut after ')'.
-cpu_ticks() {
-  local total=0 pid stat
-  for pid in $(pid_tree "$1"); do
-    stat="$(cat "/proc/$pid/stat" 2>/dev/null)" || continue
-    read -ra f <<<"${stat##*) }"
-    # after "comm) " the first word is field 3; utime and stime are fields 14 and 15
-    total=$((total + f[11] + f[12]))
-  done
-  echo "$total"
-}
+# free_port, pid_tree, cpu_ticks
+source "$ROOT/scripts/bench-common.sh"
 
 # VmRSS in KiB summed over a process tree.
 rss_kb() {
