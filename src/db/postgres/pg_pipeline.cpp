@@ -426,6 +426,18 @@ public:
 
     /// The connection is unusable: every statement waiting on it fails with connection_lost, and the next
     /// statement opens another. Returns the message.
+    // Completes every statement in flight with `error` and forgets them.
+    void fail_in_flight(const std::exception_ptr& error) {
+        for (pg_slot& s : slots_)
+            if (pg_entry* e = s.entry) {
+                e->slot = nullptr;
+                e->failure = error;
+                e->done = true;
+                wake(e->handler);
+            }
+        slots_.clear();
+    }
+
     std::string fail(std::string_view doing) {
         if (st == state::broken) return "the shared PostgreSQL connection was lost";
         std::string message =
@@ -435,14 +447,7 @@ public:
         st = state::broken;
         forget_me();
         const auto error = std::make_exception_ptr(connection_lost{message});
-        for (pg_slot& s : slots_)
-            if (pg_entry* e = s.entry) {
-                e->slot = nullptr;
-                e->failure = error;
-                e->done = true;
-                wake(e->handler);
-            }
-        slots_.clear();
+        fail_in_flight(error);
         // The leader's wait, if any, ends (aborted) and it finds the connection broken.
         link.close();
         return message;
@@ -479,14 +484,7 @@ public:
             error = std::make_exception_ptr(connection_lost{"the database pool was destroyed"});
         } catch (...) {
         }
-        for (pg_slot& s : slots_)
-            if (pg_entry* e = s.entry) {
-                e->slot = nullptr;
-                e->failure = error;
-                e->done = true;
-                wake(e->handler);
-            }
-        slots_.clear();
+        fail_in_flight(error);
         wake_open_waiters();
         link.close();
     }

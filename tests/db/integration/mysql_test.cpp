@@ -3,6 +3,7 @@
 // behaviours: both wire protocols (text without parameters, prepared statements with), error numbers, the
 // statement cache, streaming, multi-statement scripts, lost and unreachable servers. Every test uses its own
 // tables, since ctest runs tests in parallel against one database.
+#include "db/integration/db_fixture.hpp"
 #include "db/driver.hpp"
 
 #include <zephyr/db.hpp>
@@ -59,15 +60,7 @@ using my_test::sample;
 
 namespace {
 
-std::string mysql_url() {
-    std::ifstream in{ZEPHYR_SERVICES_DIR "/mariadb.url"};
-    std::string url;
-    if (!in || !std::getline(in, url) || url.empty())
-        throw std::runtime_error{"no " ZEPHYR_SERVICES_DIR
-                                 "/mariadb.url: run through ctest (fixture db_services) "
-                                 "or start scripts/services/mariadb.sh and write its URL there"};
-    return url;
-}
+std::string mysql_url() { return db_test::service_url("mariadb"); }
 
 /// The URL with another password.
 std::string with_password(const std::string& url, std::string_view password) {

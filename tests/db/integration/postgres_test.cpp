@@ -2,6 +2,7 @@
 // services/postgres.url). What is the same in every dialect is tested elsewhere; these are PostgreSQL's own
 // behaviours: types as libpq sends them, SQLSTATE mapping, prepared statements, single-row streaming, lost
 // connections. Every test uses its own tables, since ctest runs tests in parallel against one database.
+#include "db/integration/db_fixture.hpp"
 #include <zephyr/db.hpp>
 #include <zephyr/testing.hpp>
 
@@ -56,14 +57,7 @@ using pg_test::sample;
 
 namespace {
 
-std::string pg_url() {
-    std::ifstream in{ZEPHYR_SERVICES_DIR "/postgres.url"};
-    std::string url;
-    if (!in || !std::getline(in, url) || url.empty())
-        throw std::runtime_error{"no " ZEPHYR_SERVICES_DIR "/postgres.url: run through ctest (fixture db_services) "
-                                 "or start scripts/services/postgres.sh and write its URL there"};
-    return url;
-}
+std::string pg_url() { return db_test::service_url("postgres"); }
 
 /// The URL with another password.
 std::string with_password(const std::string& url, std::string_view password) {
