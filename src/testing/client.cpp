@@ -4,7 +4,7 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/json/parse.hpp>
+#include <zephyr/json/json.hpp>
 
 #include <fmt/format.h>
 
@@ -18,11 +18,11 @@ TestResponse::TestResponse(const http::Response& r)
     : status_{http::to_int(r.status())}, headers_{r.headers()}, body_{r.body()} {}
 
 boost::json::value TestResponse::json() const {
-    boost::system::error_code ec;
-    auto v = boost::json::parse(body_, ec);
-    if (ec)
-        throw std::runtime_error{fmt::format("response body is not JSON ({}): {:.200}", ec.message(), body_)};
-    return v;
+    try {
+        return json::parse_value(body_, "response body");
+    } catch (const json::decode_error& e) {
+        throw std::runtime_error{fmt::format("response body is not JSON ({}): {:.200}", e.what(), body_)};
+    }
 }
 
 std::string build_request(std::string_view method, std::string_view target, const request_options& o,

@@ -5,10 +5,14 @@
 #include <boost/json/serialize.hpp>
 
 #include <chrono>
+#include <cmath>
 #include <cstdint>
+#include <cstdlib>
+#include <cstring>
 #include <limits>
 #include <map>
 #include <optional>
+#include <random>
 #include <ostream>
 #include <stdexcept>
 #include <string>
@@ -650,6 +654,35 @@ TEST(json_syntax, other_malformations) {
         EXPECT_EQ(e.errors[0].path, "payload");
         EXPECT_TRUE(e.is_syntax_error());
     }
+}
+
+// Numbers read back exactly: what json writes, json reads as the same double, and long decimal mantissas round
+// to the nearest double (as strtod does), not an ulp or two away.
+TEST(json_numbers, doubles_round_trip_through_text) {
+    std::mt19937_64 bits{20261124};
+    int checked = 0;
+    while (checked < 20000) {
+        const std::uint64_t b = bits();
+        double x = 0;
+        std::memcpy(&x, &b, sizeof x);
+        if (!std::isfinite(x)) continue;
+        ++checked;
+        const std::string text = json::to_string(boost::json::value(x));
+        const boost::json::value back = json::parse_value(text);
+        ASSERT_TRUE(back.is_double()) << text;
+        ASSERT_EQ(back.get_double(), x) << text;
+    }
+}
+
+TEST(json_numbers, long_mantissas_round_to_nearest) {
+    const std::vector<std::string> texts{"1." + std::string(140, '6') + "5", "0.1000000000000000055511151231257827",
+                                         "2.2250738585072011e-308", "-9007199254740993.0", "4.9e-330",
+                                         "123456789012345678901234567890"};
+    for (const std::string& text : texts) {
+        EXPECT_EQ(json::parse_value(text).as_double(), std::strtod(text.c_str(), nullptr)) << text;
+    }
+    // A described struct's double member sees the same value.
+    EXPECT_EQ(json::parse<double>("1.6666666666666667"), 1.6666666666666667);
 }
 
 }  // namespace
