@@ -6,7 +6,11 @@
 #pragma once
 
 #include <zephyr/db/error.hpp>
+#include <zephyr/db/model.hpp>
 #include <zephyr/db/pool.hpp>
+#include <zephyr/db/query.hpp>
+#include <zephyr/db/repository.hpp>
+#include <zephyr/db/schema.hpp>
 #include <zephyr/db/session.hpp>
 #include <zephyr/db/url.hpp>
 #include <zephyr/db/value.hpp>

@@ -247,9 +247,11 @@ Task<bool> mysql_connection::connect_to(const mysql_settings& s, const std::stri
     init_handle(s);
     auto opt = [](const std::string& v) { return v.empty() ? nullptr : v.c_str(); };
     // CLIENT_MULTI_STATEMENTS: migration scripts and begin_sql() send several statements at once.
+    // CLIENT_FOUND_ROWS: an UPDATE reports the rows it matched, as PostgreSQL and SQLite do, not only those it
+    // changed (the ORM tells "no such row" from "nothing to change" by it).
     MYSQL* ret = nullptr;
     const int status = mysql_real_connect_start(&ret, mysql_, opt(host), opt(s.user), opt(s.password), opt(s.database),
-                                                s.port, opt(s.unix_socket), CLIENT_MULTI_STATEMENTS);
+                                                s.port, opt(s.unix_socket), CLIENT_MULTI_STATEMENTS | CLIENT_FOUND_ROWS);
     if (status != 0)
         co_await complete(status, [this, &ret](int events) { return mysql_real_connect_cont(&ret, mysql_, events); });
     if (ret) co_return true;

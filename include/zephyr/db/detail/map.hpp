@@ -14,6 +14,8 @@
 #include <type_traits>
 #include <typeinfo>
 #include <utility>
+#include <vector>
+#include <optional>
 
 namespace zephyr::db::detail {
 
@@ -33,6 +35,29 @@ inline constexpr bool is_described_struct =
 template <class T>
 using members_of = boost::describe::describe_members<T, boost::describe::mod_public | boost::describe::mod_inherited>;
 
+// Members shaped like relations (std::vector<Struct>, std::optional<Struct>) are filled by eager loading, not
+// read from columns.
+template <class T>
+struct is_relation_shape : std::false_type {};
+template <class T>
+struct is_relation_shape<std::vector<T>> : std::bool_constant<is_described_struct<T>> {};
+template <class T>
+struct is_relation_shape<std::optional<T>> : std::bool_constant<is_described_struct<T>> {};
+
+template <class P>
+struct pointee;
+template <class M, class C>
+struct pointee<M C::*> {
+    using type = M;
+};
+
+template <class D>
+using is_column_member = std::negation<is_relation_shape<typename pointee<std::remove_cv_t<decltype(D::pointer)>>::type>>;
+
+/// The described members of T that are columns.
+template <class T>
+using column_members_of = boost::mp11::mp_copy_if<members_of<T>, is_column_member>;
+
 /// Finds the column for each member name: exact match first, then ignoring ASCII case (PostgreSQL folds
 /// unquoted names to lower case). Throws db::Error (bad_result) naming the struct and the missing member.
 void find_columns(const Row& row, const std::string_view* names, std::size_t* out, std::size_t n,
@@ -42,9 +67,9 @@ void find_columns(const Row& row, const std::string_view* names, std::size_t* ou
 
 template <class T>
 constexpr auto member_names() {
-    std::array<std::string_view, boost::mp11::mp_size<members_of<T>>::value> names{};
+    std::array<std::string_view, boost::mp11::mp_size<column_members_of<T>>::value> names{};
     std::size_t i = 0;
-    boost::mp11::mp_for_each<members_of<T>>([&](auto d) { names[i++] = d.name; });
+    boost::mp11::mp_for_each<column_members_of<T>>([&](auto d) { names[i++] = d.name; });
     return names;
 }
 
@@ -61,7 +86,7 @@ public:
             }
             T out{};
             std::size_t k = 0;
-            boost::mp11::mp_for_each<members_of<T>>([&](auto d) {
+            boost::mp11::mp_for_each<column_members_of<T>>([&](auto d) {
                 using M = std::remove_cvref_t<decltype(out.*d.pointer)>;
                 out.*d.pointer = row.get<M>(columns_[k++]);
             });
@@ -86,7 +111,7 @@ private:
     struct slots {};
     template <class U>
     struct slots<U, true> {
-        using type = std::array<std::size_t, boost::mp11::mp_size<members_of<U>>::value>;
+        using type = std::array<std::size_t, boost::mp11::mp_size<column_members_of<U>>::value>;
     };
     struct none {};
     template <class U>
