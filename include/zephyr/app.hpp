@@ -14,6 +14,7 @@
 #include <zephyr/http/services.hpp>
 
 #include <exception>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -119,6 +120,12 @@ public:
     /// One line per route: methods, pattern and name, sorted by pattern.
     std::string routes_text() const;
 
+    /// A management command run from the app binary: `./app NAME ARGS...` calls `run(ARGS)` instead of serving
+    /// and exits with its result. `help` is the line shown in `--help`. Modules add theirs (`db::add_commands`).
+    /// Throws std::logic_error for a name already taken (serve, routes, or one added before).
+    using command_fn = std::function<int(const std::vector<std::string>& args)>;
+    App& command(std::string name, std::string help, command_fn run);
+
 private:
     template <class F, class E>
     static http::Response map_with(const F& m, const E& e, const Request& req) {
@@ -138,7 +145,13 @@ private:
     http::services& services() noexcept;
     void check_can_provide() const;
 
+    struct command_entry {
+        std::string name, help;
+        command_fn run;
+    };
+
     http::server_config config_;
+    std::vector<command_entry> commands_;
 };
 
 }  // namespace zephyr

@@ -19,6 +19,10 @@ const relation_def* table_def::relation(std::string_view member) const noexcept 
     return nullptr;
 }
 
+std::string foreign_key_def::referenced_table() const {
+    return references ? references().name : ref_table;
+}
+
 const std::string& table_def::key() const {
     if (primary_key.size() != 1)
         throw Error{errc::misuse, primary_key.empty()

@@ -43,6 +43,7 @@ std::string column_list(const std::vector<std::string>& cols, dialect d) {
 }  // namespace
 
 std::string sql_type(const table_def& t, const column_def& c, dialect d) {
+    if (!c.declared_type.empty() && t.read_from == d) return c.declared_type;
     switch (c.type) {
         case column_type::boolean: return "BOOLEAN";
         case column_type::smallint: return "SMALLINT";
@@ -89,9 +90,8 @@ std::vector<std::string> create_table_sql(const table_def& t, dialect d, bool if
     if (!t.primary_key.empty() && !single_generated_key)
         sql += fmt::format(",\n  PRIMARY KEY ({})", column_list(t.primary_key, d));
     for (const auto& fk : t.foreign_keys) {
-        const table_def& ref = fk.references();
         sql += fmt::format(",\n  CONSTRAINT {} FOREIGN KEY ({}) REFERENCES {} ({}){}",
-                           quote(t.name + "_" + fk.column + "_fkey", d), quote(fk.column, d), quote(ref.name, d),
+                           quote(fk.name.empty() ? t.name + "_" + fk.column + "_fkey" : fk.name, d), quote(fk.column, d), quote(fk.referenced_table(), d),
                            quote(fk.ref_column, d), action_sql(fk.on_delete));
     }
     sql += "\n)";

@@ -12,6 +12,7 @@
 #include <fstream>
 #include <iostream>
 #include <iterator>
+#include <stdexcept>
 
 namespace zephyr {
 namespace {
@@ -22,12 +23,13 @@ bool parse_number(std::string_view s, T& out) {
     return ec == std::errc{} && p == s.data() + s.size();
 }
 
-constexpr std::string_view usage = R"(usage: APP [COMMAND] [OPTIONS]
+constexpr std::string_view usage_head = R"(usage: APP [COMMAND] [OPTIONS]
 
 commands:
   serve            serve HTTP (the default)
   routes           list the routes and exit
-
+)";
+constexpr std::string_view usage_options = R"(
 options:
   --host ADDRESS   address to listen on (default 127.0.0.1, or HOST)
   --port N         port to listen on (default 8080, or PORT)
@@ -90,7 +92,30 @@ int App::run(int argc, char** argv) {
     return run(args);
 }
 
+App& App::command(std::string name, std::string help, command_fn run) {
+    if (name == "serve" || name == "routes" ||
+        std::any_of(commands_.begin(), commands_.end(), [&](const command_entry& c) { return c.name == name; }))
+        throw std::logic_error{"App::command: a command named '" + name + "' exists already"};
+    commands_.push_back(command_entry{std::move(name), std::move(help), std::move(run)});
+    return *this;
+}
+
 int App::run(const std::vector<std::string>& args) {
+    std::string usage{usage_head};
+    for (const auto& c : commands_) usage += fmt::format("  {:<16} {}\n", c.name, c.help);
+    usage += usage_options;
+    // A module's command takes every argument after its name.
+    if (!args.empty()) {
+        for (const auto& c : commands_) {
+            if (c.name != args[0]) continue;
+            try {
+                return c.run(std::vector<std::string>(args.begin() + 1, args.end()));
+            } catch (const std::exception& e) {
+                std::cerr << "error: " << e.what() << "\n";
+                return 1;
+            }
+        }
+    }
     std::string command = "serve";
     http::server_config cfg = config_;
     for (std::size_t i = 0; i < args.size(); ++i) {

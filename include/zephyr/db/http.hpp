@@ -1,4 +1,4 @@
-// zephyr/db/http.hpp — a database transaction per request, through Inject<db::Tx>.
+// zephyr/db/http.hpp — the database in an App: a transaction per request (Inject<db::Tx>) and the `db` commands.
 //
 // After provide_request_transaction(app, pool), a handler that asks for Inject<db::Tx> gets a transaction that
 // begins with its first statement and ends after the handler: committed when the response status is below 400,
@@ -13,10 +13,14 @@
 #pragma once
 
 #include <zephyr/app.hpp>
+#include <zephyr/db/migrate.hpp>
 #include <zephyr/db/pool.hpp>
 #include <zephyr/http/services.hpp>
 
+#include <iostream>
 #include <memory>
+#include <string>
+#include <vector>
 
 namespace zephyr::db {
 
@@ -30,6 +34,15 @@ inline void provide_request_transaction(App& app, std::shared_ptr<Pool> pool, tx
                                         co_await tx.commit();
                                 }};
     });
+}
+
+/// Adds `./app db ...` (migrate, rollback [N], status, reset, seed, makemigrations [NAME], sql) to the app's
+/// command line: the models live in the app binary, so it is its own migration tool.
+inline void add_commands(App& app, std::shared_ptr<Migrator> migrator) {
+    app.command("db", "database migrations and seed data (db --help)",
+                [m = std::move(migrator)](const std::vector<std::string>& args) {
+                    return m->run_command(args, std::cout, std::cerr);
+                });
 }
 
 }  // namespace zephyr::db

@@ -28,6 +28,7 @@
 #pragma once
 
 #include <zephyr/db/detail/map.hpp>
+#include <zephyr/db/url.hpp>
 #include <zephyr/db/value.hpp>
 
 #include <boost/describe/members.hpp>
@@ -99,6 +100,8 @@ struct column_def {
     bool auto_increment = false;  ///< An integer primary key the database generates.
     std::size_t max_length = 0;   ///< Text: VARCHAR(n) when set, else TEXT (VARCHAR(255) on MySQL for keys).
     std::optional<std::string> default_sql{};  ///< The column's DEFAULT clause, as SQL.
+    /// The type as a live database declares it (schemas read by the migrator; empty for models).
+    std::string declared_type{};
 };
 
 struct index_def {
@@ -114,6 +117,11 @@ struct foreign_key_def {
     const table_def& (*references)() = nullptr;  ///< Looked up when needed: models may refer to each other.
     std::string ref_column;
     db::on_delete on_delete = db::on_delete::no_action;
+    std::string ref_table{};  ///< The referenced table's name when `references` is null (schemas read live).
+    std::string name{};       ///< The constraint's name; empty: "<table>_<column>_fkey".
+
+    /// The referenced table's name.
+    std::string referenced_table() const;
 };
 
 enum class relation_kind { belongs_to, has_many, many_to_many };
@@ -137,6 +145,8 @@ struct table_def {
     std::vector<foreign_key_def> foreign_keys;
     std::string created_at, updated_at;     ///< Timestamp columns set on insert / on insert and update.
     std::vector<relation_def> relations;
+    /// Set for a schema read from a live database of this dialect (its columns' declared_type then apply).
+    std::optional<db::dialect> read_from{};
 
     const column_def* find(std::string_view column) const noexcept;
     const relation_def* relation(std::string_view member) const noexcept;
