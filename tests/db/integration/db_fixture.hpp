@@ -3,7 +3,6 @@
 #pragma once
 
 #include "db/temp_dir.hpp"
-#include <zephyr/core/block_on.hpp>
 #include <zephyr/db.hpp>
 
 #include <gtest/gtest.h>
@@ -68,52 +67,9 @@ inline std::string table_name(const std::string& which) {
     return name;
 }
 
-/// A database of its own for one test, for tests that use fixed table names (models) while other tests run in
-/// parallel against the same server: a fresh SQLite file, a PostgreSQL schema the connections reach through
-/// search_path, or a MariaDB database. Dropped when the object goes.
-class own_database {
-public:
-    own_database(const std::string& which, const std::string& tag) : which_{which} {
-        name_ = "zephyr_" + tag;
-        for (char& c : name_) c = std::isalnum(static_cast<unsigned char>(c)) ? std::tolower(c) : '_';
-        name_ = name_.substr(0, 60);
-        if (which == "sqlite") {
-            url_ = sqlite_url(name_);
-            return;
-        }
-        base_ = service_url(which);
-        if (which == "postgres") {
-            admin(std::vector<std::string>{"DROP SCHEMA IF EXISTS " + name_ + " CASCADE", "CREATE SCHEMA " + name_});
-            url_ = base_ + (base_.find('?') == std::string::npos ? "?" : "&") + "options=-csearch_path%3D" + name_;
-        } else {
-            admin(std::vector<std::string>{"DROP DATABASE IF EXISTS " + name_, "CREATE DATABASE " + name_});
-            const auto slash = base_.rfind('/');
-            const auto query = base_.find('?', slash);
-            url_ = base_.substr(0, slash + 1) + name_ + (query == std::string::npos ? "" : base_.substr(query));
-        }
-    }
-    own_database(const own_database&) = delete;
-    own_database& operator=(const own_database&) = delete;
-    ~own_database() {
-        if (which_ == "sqlite") return;
-        try {
-            admin(std::vector<std::string>{which_ == "postgres" ? "DROP SCHEMA IF EXISTS " + name_ + " CASCADE"
-                                                                : "DROP DATABASE IF EXISTS " + name_});
-        } catch (const std::exception& e) {
-            ADD_FAILURE() << "dropping the test database " << name_ << ": " << e.what();
-        }
-    }
-    const std::string& url() const noexcept { return url_; }
-
-private:
-    void admin(std::vector<std::string> statements) const {
-        zephyr::db::Pool pool{base_, zephyr::db::pool_options{.max_size = 1}};
-        zephyr::block_on([&]() -> zephyr::Task<void> {
-            for (const auto& sql : statements) co_await pool.execute(sql);
-        }());
-    }
-
-    std::string which_, name_, base_, url_;
-};
+/// The server URL to give zephyr::testing::TestDatabase for a test parameter ("sqlite", "postgres", "mariadb").
+inline std::string server_for(const std::string& which) {
+    return which == "sqlite" ? std::string{"sqlite:"} : service_url(which);
+}
 
 }  // namespace db_test

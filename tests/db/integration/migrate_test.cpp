@@ -3,9 +3,12 @@
 #include "db/integration/db_fixture.hpp"
 #include "db/orm_models.hpp"
 
+#include <zephyr/core/block_on.hpp>
+
 #include <zephyr/app.hpp>
 #include <zephyr/db/http.hpp>
 #include <zephyr/testing.hpp>
+#include <zephyr/testing/db.hpp>
 
 #include <gtest/gtest.h>
 
@@ -25,7 +28,7 @@ class migrations : public ::testing::TestWithParam<std::string> {
 protected:
     void SetUp() override {
         const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-        database_ = std::make_unique<db_test::own_database>(GetParam(), "m_" + std::string{info->name()});
+        database_ = std::make_unique<zephyr::testing::TestDatabase>(db_test::server_for(GetParam()));
         pool_ = std::make_shared<db::Pool>(database_->url(), db::pool_options{.max_size = 3});
         dir_ = db_test::temp_dir("zephyr-migrations") / (std::string{info->name()} + "_" + GetParam());
         std::filesystem::remove_all(dir_);
@@ -61,7 +64,7 @@ protected:
         return "(no error)";
     }
 
-    std::unique_ptr<db_test::own_database> database_;
+    std::unique_ptr<zephyr::testing::TestDatabase> database_;
     std::shared_ptr<db::Pool> pool_;
     std::filesystem::path dir_;
 };

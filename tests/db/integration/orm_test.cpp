@@ -4,6 +4,7 @@
 #include "db/orm_models.hpp"
 
 #include <zephyr/testing.hpp>
+#include <zephyr/testing/db.hpp>
 
 #include <gtest/gtest.h>
 
@@ -67,8 +68,7 @@ private:
 class orm : public ::testing::TestWithParam<std::string> {
 protected:
     void SetUp() override {
-        const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-        database_ = std::make_unique<db_test::own_database>(GetParam(), std::string{info->name()});
+        database_ = std::make_unique<zephyr::testing::TestDatabase>(db_test::server_for(GetParam()));
         pool_ = std::make_unique<db::Pool>(database_->url(), db::pool_options{.max_size = 4});
         run([&]() -> Task<void> { co_await db::create_tables<author, tag, post, post_tag>(*pool_); });
     }
@@ -104,7 +104,7 @@ protected:
         co_await db::insert(links).execute(db);
     }
 
-    std::unique_ptr<db_test::own_database> database_;
+    std::unique_ptr<zephyr::testing::TestDatabase> database_;
     std::unique_ptr<db::Pool> pool_;
     std::map<std::string, std::int64_t> ids;
 };
