@@ -76,6 +76,9 @@ void finish_model(table_def& t) {
         }
         check_identifier(ix.name, "index name (generated from table and columns; shorten them)");
     }
+    for (const auto& fk : t.foreign_keys)
+        check_identifier(fk.name.empty() ? t.name + "_" + fk.column + "_fkey" : fk.name,
+                         "foreign key name (generated from table and column; shorten them)");
     for (const auto& r : t.relations) {
         if (r.kind == relation_kind::belongs_to && !t.find(r.foreign_key))
             bad_model(t.name, fmt::format("relation '{}': '{}' is not a column", r.member, r.foreign_key));

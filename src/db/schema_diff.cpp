@@ -45,22 +45,28 @@ void classify(column_def& c) {
     if (has("VARCHAR(")) c.max_length = std::stoul(t.substr(t.find('(') + 1));
 }
 
-/// A default as SQL, without the casts and quoting differences the databases add when they report it.
-std::string normal_default(const std::optional<std::string>& d) {
+/// A default as SQL, without the casts, case and spellings the databases change when they report it
+/// (PostgreSQL: 'x'::text, false; MySQL: 0 for FALSE; current_timestamp()).
+std::string normal_default(const std::optional<std::string>& d, column_type type) {
     if (!d) return {};
     std::string s = trim(*d);
     if (upper(s) == "NULL") return {};
     while (s.size() >= 2 && s.front() == '(' && s.back() == ')') s = trim(s.substr(1, s.size() - 2));
     if (auto cast = s.rfind("::"); cast != std::string::npos && s.find('\'', cast) == std::string::npos)
         s = s.substr(0, cast);
-    if (upper(s) == "CURRENT_TIMESTAMP()" || upper(s) == "NOW()") s = "CURRENT_TIMESTAMP";
-    return upper(s) == "CURRENT_TIMESTAMP" ? upper(s) : s;
+    if (!s.empty() && s.front() != '\'') s = upper(s);  // keywords and numbers; quoted text keeps its case
+    if (s == "CURRENT_TIMESTAMP()" || s == "NOW()") s = "CURRENT_TIMESTAMP";
+    if (type == column_type::boolean) {
+        if (s == "TRUE" || s == "'1'" || s == "'T'") s = "1";
+        if (s == "FALSE" || s == "'0'" || s == "'F'") s = "0";
+    }
+    return s;
 }
 
 bool same_column(const table_def& ft, const column_def& f, const table_def& tt, const column_def& t, dialect d) {
     if (upper(sql_type(ft, f, d)) != upper(sql_type(tt, t, d))) return false;
     if (f.auto_increment || t.auto_increment) return f.auto_increment == t.auto_increment;
-    return f.nullable == t.nullable && normal_default(f.default_sql) == normal_default(t.default_sql);
+    return f.nullable == t.nullable && normal_default(f.default_sql, t.type) == normal_default(t.default_sql, t.type);
 }
 
 std::string column_sql(const table_def& t, const column_def& c, dialect d) {
@@ -215,7 +221,7 @@ void alter_table(const table_def& from, const table_def& to, dialect d, std::vec
             out.push_back(fmt::format("ALTER TABLE {} ALTER COLUMN {} TYPE {} USING {}::{}", table, col, type, col, type));
         if (old->nullable != c.nullable)
             out.push_back(fmt::format("ALTER TABLE {} ALTER COLUMN {} {} NOT NULL", table, col, c.nullable ? "DROP" : "SET"));
-        if (normal_default(old->default_sql) != normal_default(c.default_sql))
+        if (normal_default(old->default_sql, c.type) != normal_default(c.default_sql, c.type))
             out.push_back(c.default_sql ? fmt::format("ALTER TABLE {} ALTER COLUMN {} SET DEFAULT {}", table, col, *c.default_sql)
                                         : fmt::format("ALTER TABLE {} ALTER COLUMN {} DROP DEFAULT", table, col));
     }

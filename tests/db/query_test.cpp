@@ -194,8 +194,18 @@ TEST(db_query, insert_update_delete_upsert_returning) {
               R"(DELETE FROM "tags" WHERE ("tags"."id" > ?) RETURNING "tags"."id", "tags"."label")");
     // MariaDB has no UPDATE ... RETURNING: refused before it reaches the server.
     EXPECT_THROW((void)u.returning().to_sql(dialect::mysql), db::Error);
-    // PostgreSQL and SQLite need a conflict target to update.
+    // PostgreSQL and SQLite need a conflict target to update; a target needs an action.
     EXPECT_THROW((void)db::insert(t).do_update(&tag::label).to_sql(dialect::postgresql), db::Error);
+    EXPECT_THROW((void)db::insert(t).on_conflict(&tag::label).to_sql(dialect::sqlite), db::Error);
+    // do_update_all() leaves the key and the creation time alone.
+    author b;
+    b.id = 4;
+    b.name = "b";
+    const std::string all = sql(db::insert(b).on_conflict(&author::email).do_update_all(), dialect::sqlite);
+    EXPECT_EQ(all.substr(all.find(" DO UPDATE") + 1),
+              R"(DO UPDATE SET "name" = "excluded"."name", "age" = "excluded"."age", "updated_at" = "excluded"."updated_at")");
+    // Rows that mix a generated key with given keys cannot share one statement.
+    EXPECT_THROW((void)db::insert(std::vector<tag>{{0, "a"}, {7, "b"}}).to_sql(dialect::sqlite), db::Error);
 }
 
 TEST(db_query, ddl_per_dialect) {

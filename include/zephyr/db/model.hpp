@@ -90,7 +90,7 @@ struct column_type_of<E> {
 template <class T>
 struct column_type_of<std::optional<T>> : column_type_of<T> {};
 
-/// What happens to referencing rows when the referenced row is deleted or its key changes.
+/// What happens to referencing rows when the referenced row is deleted.
 enum class on_delete { no_action, restrict, cascade, set_null };
 
 struct column_def {

@@ -682,8 +682,8 @@ template <model_type T>
 select_query<T, T> select() {
     return {};
 }
-/// `SELECT <items> FROM T`; rows are std::tuple of the items' types. Items are expressions or `expr.as("name")`
-/// (aliased items read as the expression's type too: give the type with select_as<T, R>()).
+/// `SELECT <items> FROM T`; rows are std::tuple of the items' types, by position. To read rows into a struct by
+/// column name, use select_as<T, R>() with `expr.as("name")` items.
 template <model_type T, class... Items>
     requires(sizeof...(Items) > 0 && (is_expr<Items>::value && ...))
 select_query<T, std::tuple<typename detail::item_type<Items>::type...>> select(const Items&... items) {
@@ -694,6 +694,7 @@ select_query<T, std::tuple<typename detail::item_type<Items>::type...>> select(c
 }
 /// `SELECT <items> FROM T` read into R (a described struct matched by column names, or a tuple).
 template <model_type T, class R, class... Items>
+    requires(sizeof...(Items) > 0)
 select_query<T, R> select_as(const Items&... items) {
     detail::fragment f;
     bool first = true;
@@ -748,7 +749,8 @@ class insert_query : detail::returning_part<T> {
 public:
     explicit insert_query(std::vector<T> rows) : rows_{std::move(rows)} {}
 
-    /// Upsert: when a row conflicts on these columns (a unique constraint), update the given columns instead.
+    /// Upsert: when a row conflicts on these columns (a unique constraint), do_update() / do_update_all() /
+    /// do_nothing() says what happens instead. MySQL and MariaDB react to any unique key (ON DUPLICATE KEY).
     template <class... Ms>
     insert_query& on_conflict(Ms T::*... target) & {
         conflict_ = {std::string{detail::member_name(target)}...};
@@ -769,7 +771,7 @@ public:
     insert_query&& do_update(Ms T::*... columns) && {
         return std::move(do_update(columns...));
     }
-    /// Updates every inserted column except the conflict target.
+    /// Updates every inserted column except the conflict target, the key and the creation time.
     insert_query& do_update_all() & {
         action_ = conflict_action::update_all;
         return *this;
@@ -781,7 +783,7 @@ public:
     }
     insert_query&& do_nothing() && { return std::move(do_nothing()); }
 
-    /// Reads the inserted rows back (PostgreSQL, SQLite, MariaDB; not MySQL).
+    /// Reads the inserted rows back, with their generated keys (PostgreSQL, SQLite, MariaDB; not MySQL).
     insert_query& returning() & {
         this->returning_all();
         return *this;
@@ -791,7 +793,7 @@ public:
     detail::statement to_sql(dialect d) const;
 
     Task<exec_result> execute(Session& db) const { return run(db, to_sql(db.dialect())); }
-    /// With returning(): the rows as stored (generated keys, defaults).
+    /// With returning(): the rows as stored.
     Task<std::vector<T>> all(Session& db) const { return detail::fetch_all<T>(db, to_sql(db.dialect())); }
 
 private:
@@ -925,12 +927,15 @@ detail::statement insert_query<T>::to_sql(dialect d) const {
     std::vector<const column_def*> cols;
     for (const auto& c : t.columns) {
         if (c.auto_increment) {
-            bool all_default = true;
+            std::size_t defaults = 0;
             for (const auto& r : rows_) {
                 const Value v = detail::column_value(r, c.name);
-                all_default = all_default && (v.is_null() || (v.type() == Value::kind::integer && v.as_int() == 0));
+                defaults += v.is_null() || (v.type() == Value::kind::integer && v.as_int() == 0);
             }
-            if (all_default) continue;
+            if (defaults == rows_.size()) continue;
+            if (defaults != 0)
+                detail::bad_model(t.name, "insert() of rows where some leave the generated key '" + c.name +
+                                              "' at 0 and others set it; insert them separately");
         }
         cols.push_back(&c);
     }
@@ -943,14 +948,17 @@ detail::statement insert_query<T>::to_sql(dialect d) const {
         for (std::size_t i = 0; i < cols.size(); ++i) f.text(i ? ", " : "").param(detail::column_value(rows_[r], cols[i]->name));
         f.text(")");
     }
+    if (conflict_set_ && action_ == conflict_action::none)
+        detail::bad_model(t.name, "on_conflict() needs do_update(), do_update_all() or do_nothing() after it");
     if (action_ != conflict_action::none) {
         std::vector<std::string> set = update_;
         if (action_ == conflict_action::update_all) {
             set.clear();
             for (const auto* c : cols) {
-                bool is_target = false;
-                for (const auto& k : conflict_) is_target = is_target || k == c->name;
-                if (!is_target) set.push_back(c->name);
+                bool keep = c->name == t.created_at || c->auto_increment;
+                for (const auto& k : conflict_) keep = keep || k == c->name;
+                for (const auto& k : t.primary_key) keep = keep || k == c->name;
+                if (!keep) set.push_back(c->name);
             }
         }
         if (d == dialect::mysql) {

@@ -294,12 +294,14 @@ Task<bool> exists(Session& db, const expr<bool>& condition) {
     return select<T>().where(condition).exists(db);
 }
 
-/// Inserts `obj`; sets its generated key (when it was 0) and its timestamps.
+/// Inserts `obj`; sets its generated key (when it was 0) and its timestamps (the creation time only when it
+/// was not set: imports keep theirs).
 template <model_type T>
 Task<void> insert(Session& db, T& obj) {
     const table_def& t = schema_of<T>();
     const auto now = detail::stamp_now();
-    detail::set_time(obj, t.created_at, now);
+    if (!t.created_at.empty() && detail::column_value(obj, t.created_at).as_int() == 0)
+        detail::set_time(obj, t.created_at, now);
     detail::set_time(obj, t.updated_at, now);
     if (const column_def* key = detail::pending_key(obj)) {
         co_await detail::insert_returning_key(db, obj, *key);
@@ -367,6 +369,15 @@ Task<page<R>> paginate(Session& db, select_query<T, R> q, std::int64_t number, s
 template <class T, class Member>
 Task<void> load(Session& db, std::vector<T>& rows, Member T::*relation) {
     co_await detail::make_loader<T>(relation)(db, rows);
+}
+
+/// Loads a relation of one row.
+template <model_type T, class Member>
+Task<void> load(Session& db, T& row, Member T::*relation) {
+    std::vector<T> rows;
+    rows.push_back(std::move(row));
+    co_await detail::make_loader<T>(relation)(db, rows);
+    row = std::move(rows.front());
 }
 
 }  // namespace zephyr::db
