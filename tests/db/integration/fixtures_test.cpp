@@ -78,6 +78,7 @@ TEST_P(fixtures, in_rollback_leaves_nothing_behind) {
 TEST_P(fixtures, factories_insert_unique_rows) {
     TestDatabase tdb{db_test::server_for(GetParam())};
     tdb.create_tables<author, tag, post, post_tag>();
+    // [factory]
     zephyr::testing::Factory<author> authors{[](std::size_t n) {
         author a;
         a.name = "author" + std::to_string(n);
@@ -85,6 +86,7 @@ TEST_P(fixtures, factories_insert_unique_rows) {
         a.age = static_cast<int>(20 + n);
         return a;
     }};
+    // [factory]
     zephyr::testing::Factory<post> posts{[](std::size_t n) {
         post p;
         p.title = "post " + std::to_string(n);

@@ -167,8 +167,10 @@ TEST_P(migrations, dialect_sections_and_cpp_steps) {
           "-- migrate:up sqlite\nCREATE TABLE kinds (name VARCHAR(20) NOT NULL);\nINSERT INTO kinds VALUES ('lite');\n"
           "-- migrate:down\nDROP TABLE kinds;\n");
     auto m = migrator();
+    // [cpp_migration]
     m->add(2, "cpp_step", [](db::Session& s) -> Task<void> { co_await s.execute("INSERT INTO kinds VALUES (?)", "code"); },
            [](db::Session& s) -> Task<void> { co_await s.execute("DELETE FROM kinds WHERE name = ?", "code"); });
+    // [cpp_migration]
     zephyr::block_on(m->migrate());
     const auto names = zephyr::block_on(pool_->query<std::string>("SELECT name FROM kinds ORDER BY name"));
     const std::string mine = GetParam() == "postgres" ? "pg" : GetParam() == "mariadb" ? "my" : "lite";
