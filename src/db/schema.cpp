@@ -1,6 +1,8 @@
 #include <zephyr/db/query.hpp>
 #include <zephyr/db/schema.hpp>
 
+#include "db/schema_diff.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -21,7 +23,11 @@ bool in_key_or_index(const table_def& t, const std::string& column) {
     return false;
 }
 
-const char* action_sql(on_delete a) {
+}  // namespace
+
+namespace detail {
+
+const char* on_delete_sql(on_delete a) noexcept {
     switch (a) {
         case on_delete::restrict: return " ON DELETE RESTRICT";
         case on_delete::cascade: return " ON DELETE CASCADE";
@@ -40,7 +46,17 @@ std::string column_list(const std::vector<std::string>& cols, dialect d) {
     return out;
 }
 
-}  // namespace
+std::string create_index_sql(const table_def& t, const index_def& ix, dialect d, bool if_not_exists) {
+    // MySQL has no CREATE INDEX IF NOT EXISTS (MariaDB has): create_tables() on MySQL wants a fresh database.
+    return fmt::format("CREATE {}INDEX {}{} ON {} ({})", ix.unique ? "UNIQUE " : "", if_not_exists ? "IF NOT EXISTS " : "",
+                       quote(ix.name, d), quote(t.name, d), column_list(ix.columns, d));
+}
+
+std::string foreign_key_name(const table_def& t, const foreign_key_def& fk) {
+    return fk.name.empty() ? t.name + "_" + fk.column + "_fkey" : fk.name;
+}
+
+}  // namespace detail
 
 std::string sql_type(const table_def& t, const column_def& c, dialect d) {
     if (!c.declared_type.empty() && t.read_from == d) return c.declared_type;
@@ -88,21 +104,15 @@ std::vector<std::string> create_table_sql(const table_def& t, dialect d, bool if
         if (c.default_sql) sql += " DEFAULT " + *c.default_sql;
     }
     if (!t.primary_key.empty() && !single_generated_key)
-        sql += fmt::format(",\n  PRIMARY KEY ({})", column_list(t.primary_key, d));
+        sql += fmt::format(",\n  PRIMARY KEY ({})", detail::column_list(t.primary_key, d));
     for (const auto& fk : t.foreign_keys) {
         sql += fmt::format(",\n  CONSTRAINT {} FOREIGN KEY ({}) REFERENCES {} ({}){}",
-                           quote(fk.name.empty() ? t.name + "_" + fk.column + "_fkey" : fk.name, d), quote(fk.column, d), quote(fk.referenced_table(), d),
-                           quote(fk.ref_column, d), action_sql(fk.on_delete));
+                           quote(detail::foreign_key_name(t, fk), d), quote(fk.column, d),
+                           quote(fk.referenced_table(), d), quote(fk.ref_column, d), detail::on_delete_sql(fk.on_delete));
     }
     sql += "\n)";
     std::vector<std::string> out{std::move(sql)};
-    for (const auto& ix : t.indexes) {
-        // MySQL has no CREATE INDEX IF NOT EXISTS; MariaDB has. Both run here: MariaDB is what the tests use,
-        // and MySQL users get migrations, which never repeat an index.
-        out.push_back(fmt::format("CREATE {}INDEX {}{} ON {} ({})", ix.unique ? "UNIQUE " : "",
-                                  if_not_exists ? "IF NOT EXISTS " : "", quote(ix.name, d), quote(t.name, d),
-                                  column_list(ix.columns, d)));
-    }
+    for (const auto& ix : t.indexes) out.push_back(detail::create_index_sql(t, ix, d, if_not_exists));
     return out;
 }
 

@@ -76,10 +76,6 @@ std::string column_sql(const table_def& t, const column_def& c, dialect d) {
     return s;
 }
 
-std::string fk_name(const table_def& t, const foreign_key_def& fk) {
-    return fk.name.empty() ? t.name + "_" + fk.column + "_fkey" : fk.name;
-}
-
 bool same_fk(const foreign_key_def& a, const foreign_key_def& b) {
     return a.column == b.column && a.referenced_table() == b.referenced_table() && a.ref_column == b.ref_column &&
            a.on_delete == b.on_delete;
@@ -95,23 +91,6 @@ const index_def* find_index(const table_def& t, const std::string& name) {
     for (const auto& ix : t.indexes)
         if (ix.name == name) return &ix;
     return nullptr;
-}
-
-std::string on_delete_sql(on_delete a) {
-    switch (a) {
-        case on_delete::restrict: return " ON DELETE RESTRICT";
-        case on_delete::cascade: return " ON DELETE CASCADE";
-        case on_delete::set_null: return " ON DELETE SET NULL";
-        case on_delete::no_action: break;
-    }
-    return "";
-}
-
-std::string create_index_sql(const table_def& t, const index_def& ix, dialect d) {
-    std::string cols;
-    for (const auto& c : ix.columns) cols += (cols.empty() ? "" : ", ") + quote(c, d);
-    return fmt::format("CREATE {}INDEX {} ON {} ({})", ix.unique ? "UNIQUE " : "", quote(ix.name, d), quote(t.name, d),
-                       cols);
 }
 
 std::string drop_index_sql(const table_def& t, const index_def& ix, dialect d) {
@@ -158,7 +137,7 @@ void rebuild_sqlite(const table_def& from, const table_def& to, std::vector<std:
     tmp.name = "zephyr_rebuild_" + to.name;
     tmp.indexes.clear();
     for (auto& fk : tmp.foreign_keys)
-        if (fk.name.empty()) fk.name = fk_name(to, fk);
+        if (fk.name.empty()) fk.name = detail::foreign_key_name(to, fk);
     auto create = create_table_sql(tmp, dialect::sqlite);
     out.push_back(create.front());
     std::string cols;
@@ -168,7 +147,7 @@ void rebuild_sqlite(const table_def& from, const table_def& to, std::vector<std:
                               quote(from.name, dialect::sqlite)));
     out.push_back(fmt::format("DROP TABLE {}", quote(from.name, dialect::sqlite)));
     out.push_back(fmt::format("ALTER TABLE {} RENAME TO {}", quote(tmp.name, dialect::sqlite), quote(to.name, dialect::sqlite)));
-    for (const auto& ix : to.indexes) out.push_back(create_index_sql(to, ix, dialect::sqlite));
+    for (const auto& ix : to.indexes) out.push_back(detail::create_index_sql(to, ix, dialect::sqlite));
 }
 
 void alter_table(const table_def& from, const table_def& to, dialect d, std::vector<std::string>& out) {
@@ -197,7 +176,7 @@ void alter_table(const table_def& from, const table_def& to, dialect d, std::vec
         const auto* now = find_fk(to, fk.column);
         if (now && same_fk(fk, *now)) continue;
         out.push_back(fmt::format("ALTER TABLE {} DROP {} {}", table, d == dialect::mysql ? "FOREIGN KEY" : "CONSTRAINT",
-                                  quote(fk_name(from, fk), d)));
+                                  quote(detail::foreign_key_name(from, fk), d)));
     }
     for (const auto& ix : from.indexes) {
         const auto* now = find_index(to, ix.name);
@@ -232,14 +211,14 @@ void alter_table(const table_def& from, const table_def& to, dialect d, std::vec
     for (const auto& ix : to.indexes) {
         const auto* old = find_index(from, ix.name);
         if (old && old->unique == ix.unique && old->columns == ix.columns) continue;
-        out.push_back(create_index_sql(to, ix, d));
+        out.push_back(detail::create_index_sql(to, ix, d));
     }
     for (const auto& fk : to.foreign_keys) {
         const auto* old = find_fk(from, fk.column);
         if (old && same_fk(*old, fk)) continue;
         out.push_back(fmt::format("ALTER TABLE {} ADD CONSTRAINT {} FOREIGN KEY ({}) REFERENCES {} ({}){}", table,
-                                  quote(fk_name(to, fk), d), quote(fk.column, d), quote(fk.referenced_table(), d),
-                                  quote(fk.ref_column, d), on_delete_sql(fk.on_delete)));
+                                  quote(detail::foreign_key_name(to, fk), d), quote(fk.column, d), quote(fk.referenced_table(), d),
+                                  quote(fk.ref_column, d), detail::on_delete_sql(fk.on_delete)));
     }
 }
 
@@ -288,6 +267,19 @@ on_delete action_from(std::string_view s) {
 using text = std::string;
 using opt_text = std::optional<std::string>;
 
+/// Rows of (constraint, column, referenced table, referenced column, delete rule).
+void add_foreign_keys(table_def& t, std::vector<std::tuple<text, text, text, text, text>> rows) {
+    for (auto& [name, column, ref, ref_column, del] : rows) {
+        foreign_key_def fk;
+        fk.name = std::move(name);
+        fk.column = std::move(column);
+        fk.ref_table = std::move(ref);
+        fk.ref_column = std::move(ref_column);
+        fk.on_delete = action_from(del);  // PostgreSQL's one-letter codes or MySQL's words
+        t.foreign_keys.push_back(std::move(fk));
+    }
+}
+
 Task<void> read_sqlite(Session& db, table_def& t) {
     auto cols = co_await db.query<std::tuple<text, text, std::int64_t, opt_text, std::int64_t>>(
         "SELECT name, type, \"notnull\", dflt_value, pk FROM pragma_table_info(?) ORDER BY cid", t.name);
@@ -314,16 +306,10 @@ Task<void> read_sqlite(Session& db, table_def& t) {
         ix.columns = co_await db.query<text>("SELECT name FROM pragma_index_info(?) ORDER BY seqno", name);
         t.indexes.push_back(std::move(ix));
     }
-    auto fks = co_await db.query<std::tuple<text, text, text, text>>(
-        "SELECT \"table\", \"from\", \"to\", on_delete FROM pragma_foreign_key_list(?) ORDER BY id", t.name);
-    for (auto& [ref, from, to, del] : fks) {
-        foreign_key_def fk;
-        fk.column = from;
-        fk.ref_table = ref;
-        fk.ref_column = to;
-        fk.on_delete = action_from(del);
-        t.foreign_keys.push_back(std::move(fk));
-    }
+    // SQLite keeps no constraint names: the conventional one is assumed.
+    add_foreign_keys(t, co_await db.query<std::tuple<text, text, text, text, text>>(
+                            "SELECT '', \"from\", \"table\", \"to\", on_delete FROM pragma_foreign_key_list(?) ORDER BY id",
+                            t.name));
 }
 
 std::string pg_type(const std::string& data_type, const std::optional<std::int64_t>& length) {
@@ -377,15 +363,7 @@ Task<void> read_postgres(Session& db, table_def& t) {
         "JOIN pg_attribute ra ON ra.attrelid = con.confrelid AND ra.attnum = con.confkey[1] "
         "WHERE con.contype = 'f' AND n.nspname = current_schema() AND c.relname = ? ORDER BY con.conname",
         t.name);
-    for (auto& [name, column, ref, ref_column, del] : fks) {
-        foreign_key_def fk;
-        fk.name = name;
-        fk.column = column;
-        fk.ref_table = ref;
-        fk.ref_column = ref_column;
-        fk.on_delete = action_from(del == "a" ? "" : del);
-        t.foreign_keys.push_back(std::move(fk));
-    }
+    add_foreign_keys(t, std::move(fks));
 }
 
 std::string mysql_type(std::string type) {
@@ -422,15 +400,7 @@ Task<void> read_mysql(Session& db, table_def& t) {
         "WHERE k.TABLE_SCHEMA = DATABASE() AND k.TABLE_NAME = ? AND k.REFERENCED_TABLE_NAME IS NOT NULL "
         "ORDER BY k.CONSTRAINT_NAME",
         t.name);
-    for (auto& [name, column, ref, ref_column, del] : fks) {
-        foreign_key_def fk;
-        fk.name = name;
-        fk.column = column;
-        fk.ref_table = ref;
-        fk.ref_column = ref_column;
-        fk.on_delete = action_from(del == "NO ACTION" ? "" : del);
-        t.foreign_keys.push_back(std::move(fk));
-    }
+    add_foreign_keys(t, std::move(fks));
     auto indexes = co_await db.query<std::tuple<text, std::int64_t, text>>(
         "SELECT INDEX_NAME, NON_UNIQUE, COLUMN_NAME FROM information_schema.STATISTICS "
         "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? ORDER BY INDEX_NAME, SEQ_IN_INDEX",

@@ -492,7 +492,10 @@ public:
         where_.append(c.sql());
         return *this;
     }
-    select_query&& where(const expr<bool>& c) && { return std::move(where(c)); }
+    select_query where(const expr<bool>& c) && {
+        where(c);
+        return std::move(*this);
+    }
 
     /// INNER JOIN of model U on a condition.
     template <class U>
@@ -501,8 +504,9 @@ public:
         return *this;
     }
     template <class U>
-    select_query&& join(const expr<bool>& on) && {
-        return std::move(join<U>(on));
+    select_query join(const expr<bool>& on) && {
+        join<U>(on);
+        return std::move(*this);
     }
     template <class U>
     select_query& left_join(const expr<bool>& on) & {
@@ -510,8 +514,9 @@ public:
         return *this;
     }
     template <class U>
-    select_query&& left_join(const expr<bool>& on) && {
-        return std::move(left_join<U>(on));
+    select_query left_join(const expr<bool>& on) && {
+        left_join<U>(on);
+        return std::move(*this);
     }
 
     template <class V>
@@ -519,23 +524,28 @@ public:
         return order_by(o == order::asc ? e.asc() : e.desc());
     }
     template <class V>
-    select_query&& order_by(const expr<V>& e, order o = order::asc) && {
-        return std::move(order_by(e, o));
+    select_query order_by(const expr<V>& e, order o = order::asc) && {
+        order_by(e, o);
+        return std::move(*this);
     }
     template <class U, class M>
     select_query& order_by(M U::*m, order o = order::asc) & {
         return order_by(col(m), o);
     }
     template <class U, class M>
-    select_query&& order_by(M U::*m, order o = order::asc) && {
-        return std::move(order_by(col(m), o));
+    select_query order_by(M U::*m, order o = order::asc) && {
+        order_by(col(m), o);
+        return std::move(*this);
     }
     select_query& order_by(const ordering& o) & {
         if (!order_.empty()) order_.text(", ");
         order_.append(o.sql);
         return *this;
     }
-    select_query&& order_by(const ordering& o) && { return std::move(order_by(o)); }
+    select_query order_by(const ordering& o) && {
+        order_by(o);
+        return std::move(*this);
+    }
 
     template <class... V>
     select_query& group_by(const expr<V>&... es) & {
@@ -543,31 +553,44 @@ public:
         return *this;
     }
     template <class... V>
-    select_query&& group_by(const expr<V>&... es) && {
-        return std::move(group_by(es...));
+    select_query group_by(const expr<V>&... es) && {
+        group_by(es...);
+        return std::move(*this);
     }
     select_query& having(const expr<bool>& c) & {
         if (!having_.empty()) having_.text(" AND ");
         having_.append(c.sql());
         return *this;
     }
-    select_query&& having(const expr<bool>& c) && { return std::move(having(c)); }
+    select_query having(const expr<bool>& c) && {
+        having(c);
+        return std::move(*this);
+    }
 
     select_query& limit(std::int64_t n) & {
         limit_ = n;
         return *this;
     }
-    select_query&& limit(std::int64_t n) && { return std::move(limit(n)); }
+    select_query limit(std::int64_t n) && {
+        limit(n);
+        return std::move(*this);
+    }
     select_query& offset(std::int64_t n) & {
         offset_ = n;
         return *this;
     }
-    select_query&& offset(std::int64_t n) && { return std::move(offset(n)); }
+    select_query offset(std::int64_t n) && {
+        offset(n);
+        return std::move(*this);
+    }
     select_query& distinct() & {
         distinct_ = true;
         return *this;
     }
-    select_query&& distinct() && { return std::move(distinct()); }
+    select_query distinct() && {
+        distinct();
+        return std::move(*this);
+    }
 
     /// Loads relations of the rows (declared in the model: belongs_to, has_many, many_to_many) with one more
     /// query per relation, after the rows themselves.
@@ -578,8 +601,9 @@ public:
         return *this;
     }
     template <class... Members>
-    select_query&& with(Members T::*... members) && {
-        return std::move(with(members...));
+    select_query with(Members T::*... members) && {
+        with(members...);
+        return std::move(*this);
     }
 
     /// The SELECT without dialect-specific parts resolved (for subqueries).
@@ -704,12 +728,41 @@ select_query<T, R> select_as(const Items&... items) {
 
 namespace detail {
 
-/// RETURNING support shared by insert/update/delete.
-template <class T>
-class returning_part {
+/// What insert, update and delete share: RETURNING, a WHERE clause (update, delete) and running.
+template <class T, class Derived>
+class write_query {
+public:
+    /// Reads the written rows back (PostgreSQL and SQLite; MariaDB for insert and delete, not update; not MySQL).
+    Derived& returning() & {
+        returning_ = model_columns<T>();
+        return self();
+    }
+    Derived returning() && {
+        returning();
+        return std::move(self());
+    }
+
+    /// Runs the statement.
+    Task<exec_result> execute(Session& db) const { return run(db, self().to_sql(db.dialect())); }
+    /// With returning(): the written rows, as stored.
+    Task<std::vector<T>> all(Session& db) const { return fetch_all<T>(db, self().to_sql(db.dialect())); }
+
 protected:
-    fragment returning_;
-    void returning_all() { returning_ = model_columns<T>(); }
+    Derived& self() { return static_cast<Derived&>(*this); }
+    const Derived& self() const { return static_cast<const Derived&>(*this); }
+    void add_where(const expr<bool>& c) {
+        if (!where_.empty()) where_.text(" AND ");
+        where_.append(c.sql());
+    }
+    /// " WHERE ..." and " RETURNING ..." when there are such parts.
+    void finish(fragment& f, dialect d, std::string_view statement_kind) const;
+
+    fragment where_, returning_;
+
+private:
+    static Task<exec_result> run(Session& db, statement st) {
+        co_return co_await db.run(st.sql, std::move(st.params), nullptr);
+    }
 };
 
 template <class T, class M>
@@ -745,7 +798,7 @@ void check_returning(dialect d, std::string_view statement_kind);
 
 /// INSERT of one or more rows of model T.
 template <class T>
-class insert_query : detail::returning_part<T> {
+class insert_query : public detail::write_query<T, insert_query<T>> {
 public:
     explicit insert_query(std::vector<T> rows) : rows_{std::move(rows)} {}
 
@@ -758,8 +811,9 @@ public:
         return *this;
     }
     template <class... Ms>
-    insert_query&& on_conflict(Ms T::*... target) && {
-        return std::move(on_conflict(target...));
+    insert_query on_conflict(Ms T::*... target) && {
+        on_conflict(target...);
+        return std::move(*this);
     }
     template <class... Ms>
     insert_query& do_update(Ms T::*... columns) & {
@@ -768,39 +822,32 @@ public:
         return *this;
     }
     template <class... Ms>
-    insert_query&& do_update(Ms T::*... columns) && {
-        return std::move(do_update(columns...));
+    insert_query do_update(Ms T::*... columns) && {
+        do_update(columns...);
+        return std::move(*this);
     }
     /// Updates every inserted column except the conflict target, the key and the creation time.
     insert_query& do_update_all() & {
         action_ = conflict_action::update_all;
         return *this;
     }
-    insert_query&& do_update_all() && { return std::move(do_update_all()); }
+    insert_query do_update_all() && {
+        do_update_all();
+        return std::move(*this);
+    }
     insert_query& do_nothing() & {
         action_ = conflict_action::nothing;
         return *this;
     }
-    insert_query&& do_nothing() && { return std::move(do_nothing()); }
-
-    /// Reads the inserted rows back, with their generated keys (PostgreSQL, SQLite, MariaDB; not MySQL).
-    insert_query& returning() & {
-        this->returning_all();
-        return *this;
+    insert_query do_nothing() && {
+        do_nothing();
+        return std::move(*this);
     }
-    insert_query&& returning() && { return std::move(returning()); }
 
     detail::statement to_sql(dialect d) const;
 
-    Task<exec_result> execute(Session& db) const { return run(db, to_sql(db.dialect())); }
-    /// With returning(): the rows as stored.
-    Task<std::vector<T>> all(Session& db) const { return detail::fetch_all<T>(db, to_sql(db.dialect())); }
-
 private:
     enum class conflict_action { none, update, update_all, nothing };
-    static Task<exec_result> run(Session& db, detail::statement st) {
-        co_return co_await db.run(st.sql, std::move(st.params), nullptr);
-    }
 
     std::vector<T> rows_;
     std::vector<std::string> conflict_, update_;
@@ -820,7 +867,7 @@ insert_query<T> insert(std::vector<T> rows) {
 
 /// UPDATE of model T's table.
 template <class T>
-class update_query : detail::returning_part<T> {
+class update_query : public detail::write_query<T, update_query<T>> {
 public:
     template <class M, class V>
         requires comparable_with<M, detail::operand_t<V>> || std::is_same_v<std::decay_t<V>, std::nullopt_t>
@@ -835,41 +882,30 @@ public:
     }
     template <class M, class V>
         requires comparable_with<M, detail::operand_t<V>> || std::is_same_v<std::decay_t<V>, std::nullopt_t>
-    update_query&& set(M T::*m, const V& v) && {
-        return std::move(set(m, v));
+    update_query set(M T::*m, const V& v) && {
+        set(m, v);
+        return std::move(*this);
     }
+    /// Adds a condition (joined with AND). Without one, every row is updated.
     update_query& where(const expr<bool>& c) & {
-        if (!where_.empty()) where_.text(" AND ");
-        where_.append(c.sql());
+        this->add_where(c);
         return *this;
     }
-    update_query&& where(const expr<bool>& c) && { return std::move(where(c)); }
-    /// Reads the updated rows back (PostgreSQL, SQLite; MySQL and MariaDB cannot).
-    update_query& returning() & {
-        this->returning_all();
-        return *this;
+    update_query where(const expr<bool>& c) && {
+        where(c);
+        return std::move(*this);
     }
-    update_query&& returning() && { return std::move(returning()); }
 
     detail::statement to_sql(dialect d) const {
         if (set_.empty()) detail::bad_model(schema_of<T>().name, "update() without set()");
         detail::fragment f;
         f.text("UPDATE ").id("", schema_of<T>().name).text(" SET ").append(set_);
-        if (!where_.empty()) f.text(" WHERE ").append(where_);
-        if (!this->returning_.empty()) {
-            detail::check_returning(d, "UPDATE");
-            f.text(" RETURNING ").append(this->returning_);
-        }
+        this->finish(f, d, "UPDATE");
         return detail::render(f, d);
     }
-    Task<exec_result> execute(Session& db) const { return run(db, to_sql(db.dialect())); }
-    Task<std::vector<T>> all(Session& db) const { return detail::fetch_all<T>(db, to_sql(db.dialect())); }
 
 private:
-    static Task<exec_result> run(Session& db, detail::statement st) {
-        co_return co_await db.run(st.sql, std::move(st.params), nullptr);
-    }
-    detail::fragment set_, where_;
+    detail::fragment set_;
 };
 
 template <model_type T>
@@ -879,39 +915,24 @@ update_query<T> update() {
 
 /// DELETE from model T's table.
 template <class T>
-class delete_query : detail::returning_part<T> {
+class delete_query : public detail::write_query<T, delete_query<T>> {
 public:
+    /// Adds a condition (joined with AND). Without one, every row is deleted.
     delete_query& where(const expr<bool>& c) & {
-        if (!where_.empty()) where_.text(" AND ");
-        where_.append(c.sql());
+        this->add_where(c);
         return *this;
     }
-    delete_query&& where(const expr<bool>& c) && { return std::move(where(c)); }
-    /// Reads the deleted rows (PostgreSQL, SQLite, MariaDB; not MySQL).
-    delete_query& returning() & {
-        this->returning_all();
-        return *this;
+    delete_query where(const expr<bool>& c) && {
+        where(c);
+        return std::move(*this);
     }
-    delete_query&& returning() && { return std::move(returning()); }
 
     detail::statement to_sql(dialect d) const {
         detail::fragment f;
         f.text("DELETE FROM ").id("", schema_of<T>().name);
-        if (!where_.empty()) f.text(" WHERE ").append(where_);
-        if (!this->returning_.empty()) {
-            detail::check_returning(d, "DELETE");
-            f.text(" RETURNING ").append(this->returning_);
-        }
+        this->finish(f, d, "DELETE");
         return detail::render(f, d);
     }
-    Task<exec_result> execute(Session& db) const { return run(db, to_sql(db.dialect())); }
-    Task<std::vector<T>> all(Session& db) const { return detail::fetch_all<T>(db, to_sql(db.dialect())); }
-
-private:
-    static Task<exec_result> run(Session& db, detail::statement st) {
-        co_return co_await db.run(st.sql, std::move(st.params), nullptr);
-    }
-    detail::fragment where_;
 };
 
 template <model_type T>
@@ -988,11 +1009,17 @@ detail::statement insert_query<T>::to_sql(dialect d) const {
             }
         }
     }
-    if (!this->returning_.empty()) {
-        detail::check_returning(d, "INSERT");
-        f.text(" RETURNING ").append(this->returning_);
-    }
+    this->finish(f, d, "INSERT");
     return detail::render(f, d);
+}
+
+template <class T, class Derived>
+void detail::write_query<T, Derived>::finish(fragment& f, dialect d, std::string_view statement_kind) const {
+    if (!where_.empty()) f.text(" WHERE ").append(where_);
+    if (!returning_.empty()) {
+        check_returning(d, statement_kind);
+        f.text(" RETURNING ").append(returning_);
+    }
 }
 
 }  // namespace zephyr::db

@@ -134,15 +134,22 @@ struct owners {
     }
 };
 
+/// Empties relation `m` of every row and collects the rows by the value of `key_column`.
+template <class T, class M>
+owners<T> owners_by(std::vector<T>& rows, M T::*m, const std::string& key_column) {
+    owners<T> own;
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+        rows[i].*m = M{};
+        own.add(column_value(rows[i], key_column), i);
+    }
+    return own;
+}
+
 template <class T, class C>
 Task<void> load_has_many(Session& db, std::vector<T>& rows, std::vector<C> T::*m, relation_def r) {
     const table_def& t = schema_of<T>();
     const table_def& c = schema_of<C>();
-    owners<T> own;
-    for (std::size_t i = 0; i < rows.size(); ++i) {
-        (rows[i].*m).clear();
-        own.add(column_value(rows[i], t.key()), i);
-    }
+    owners<T> own = owners_by(rows, m, t.key());
     for (std::size_t from = 0; from < own.keys.size(); from += keys_per_query) {
         const std::size_t to = std::min(own.keys.size(), from + keys_per_query);
         auto q = select<C>().where(column_in(c.name, r.foreign_key, own.keys, from, to));
@@ -158,11 +165,7 @@ Task<void> load_has_many(Session& db, std::vector<T>& rows, std::vector<C> T::*m
 template <class T, class P>
 Task<void> load_belongs_to(Session& db, std::vector<T>& rows, std::optional<P> T::*m, relation_def r) {
     const table_def& p = schema_of<P>();
-    owners<T> own;
-    for (std::size_t i = 0; i < rows.size(); ++i) {
-        (rows[i].*m).reset();
-        own.add(column_value(rows[i], r.foreign_key), i);
-    }
+    owners<T> own = owners_by(rows, m, r.foreign_key);
     for (std::size_t from = 0; from < own.keys.size(); from += keys_per_query) {
         const std::size_t to = std::min(own.keys.size(), from + keys_per_query);
         std::vector<P> parents = co_await select<P>().where(column_in(p.name, p.key(), own.keys, from, to)).all(db);
@@ -192,11 +195,7 @@ template <class T, class C>
 Task<void> load_many_to_many(Session& db, std::vector<T>& rows, std::vector<C> T::*m, relation_def r) {
     const table_def& t = schema_of<T>();
     const table_def& c = schema_of<C>();
-    owners<T> own;
-    for (std::size_t i = 0; i < rows.size(); ++i) {
-        (rows[i].*m).clear();
-        own.add(column_value(rows[i], t.key()), i);
-    }
+    owners<T> own = owners_by(rows, m, t.key());
     for (std::size_t from = 0; from < own.keys.size(); from += keys_per_query) {
         const std::size_t to = std::min(own.keys.size(), from + keys_per_query);
         fragment f;
