@@ -6,6 +6,7 @@
 #pragma once
 
 #include <zephyr/db/error.hpp>
+#include <zephyr/db/listen.hpp>
 #include <zephyr/db/migrate.hpp>
 #include <zephyr/db/model.hpp>
 #include <zephyr/db/pool.hpp>

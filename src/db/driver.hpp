@@ -8,9 +8,17 @@
 #include <boost/asio/any_io_executor.hpp>
 
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <optional>
+#include <string>
 #include <string_view>
+#include <vector>
+
+namespace zephyr::db {
+struct notification;
+struct listen_options;
+}  // namespace zephyr::db
 
 namespace zephyr::db::detail {
 
@@ -36,6 +44,23 @@ public:
     std::chrono::steady_clock::time_point idle_since{};
     bool in_transaction = false;  ///< A Tx was dropped without commit or rollback: roll back before reuse.
     boost::asio::any_io_executor executor{};  ///< Where it was opened; the pool prefers giving it back there.
+};
+
+/// The connection of a db::Listener (LISTEN/NOTIFY). db::Listener keeps it alive, with a shared_ptr, for as long
+/// as one of its calls runs, so closing or destroying the Listener meanwhile is safe.
+class driver_listener {
+public:
+    virtual ~driver_listener() = default;
+    /// The next notification; nullopt once closed or when `deadline` passed first.
+    virtual Task<std::optional<notification>> next(std::chrono::steady_clock::time_point deadline) = 0;
+    virtual Task<void> listen(std::string channel) = 0;
+    /// Stops listening on `channel`, or on every channel when it is nullopt.
+    virtual Task<void> unlisten(std::optional<std::string> channel) = 0;
+    virtual std::vector<std::string> channels() const = 0;
+    virtual std::uint64_t reconnects() const noexcept = 0;
+    /// Closes the connection, at once or, when a call is using it, as soon as that call returns (a next() that is
+    /// waiting returns nullopt at once).
+    virtual void close() noexcept = 0;
 };
 
 /// Opens connections for one pool.
@@ -68,6 +93,13 @@ public:
         (void)sink;
         co_return std::nullopt;
     }
+
+    /// Opens a connection of its own, watched by the event loop of `ex`, that LISTENs on `channels`. What it
+    /// needs to reconnect is shared with (not borrowed from) the driver: a listener may outlive its pool. The
+    /// default throws db::Error (errc::misuse): the database has no notifications. Defined in listen.cpp.
+    virtual Task<std::shared_ptr<driver_listener>> listen(boost::asio::any_io_executor ex,
+                                                          std::vector<std::string> channels,
+                                                          const listen_options& options);
 };
 
 std::unique_ptr<driver> make_sqlite_driver(const connection_url& url, const pool_options& options);

@@ -534,4 +534,6 @@ const pool_options& Pool::options() const noexcept { return state_->options; }
 
 std::string Pool::url() const { return state_->url.redacted(); }
 
+detail::driver& Pool::backend() const noexcept { return *state_->drv; }
+
 }  // namespace zephyr::db

@@ -25,13 +25,17 @@
 #include <string_view>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 namespace zephyr::db {
 
 namespace detail {
 class pool_state;
 class driver_connection;
+class driver;
 }  // namespace detail
+
+class Listener;
 
 /// Sizes and timeouts of a Pool.
 struct pool_options {
@@ -198,13 +202,25 @@ public:
         }
     }
 
+    /// PostgreSQL LISTEN on one channel or several, `co_await pool.listen("orders", "users")`, over a connection
+    /// of the listener's own (see zephyr/db/listen.hpp, which declares Listener). Throws db::Error
+    /// (errc::misuse) on SQLite and MariaDB.
+    template <class... Names>
+        requires(sizeof...(Names) > 0 && (std::is_convertible_v<const Names&, std::string_view> && ...))
+    Task<Listener> listen(const Names&... channels) {
+        return listen(std::vector<std::string>{std::string{std::string_view{channels}}...});
+    }
+    Task<Listener> listen(std::vector<std::string> channels);
+
     pool_stats stats() const;
     const pool_options& options() const noexcept;
     /// The URL with the password hidden.
     std::string url() const;
 
 private:
+    friend class Listener;
     Task<void> run_transaction(std::function<Task<void>(Tx&)> body, tx_options options);
+    detail::driver& backend() const noexcept;
     std::shared_ptr<detail::pool_state> state_;
 };
 

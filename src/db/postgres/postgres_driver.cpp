@@ -15,7 +15,9 @@
 
 #include <zephyr/core/log.hpp>
 #include <zephyr/db/error.hpp>
+#include <zephyr/db/listen.hpp>
 
+#include <boost/asio/cancellation_state.hpp>
 #include <boost/asio/execution/context.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -35,6 +37,7 @@
 #include <charconv>
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <exception>
 #include <memory>
 #include <optional>
@@ -164,6 +167,8 @@ public:
     }
 
 private:
+    friend class pg_listener;
+
     struct cached_statement {
         std::string name{};
         std::uint64_t last_used = 0;
@@ -187,7 +192,9 @@ private:
     /// thread's loop than the one that opened it; waiting there through the first loop's reactor would race.
     Task<void> attach() {
         const asio::any_io_executor ex = co_await asio::this_coro::executor;
-        if (waiter_ && waiter_loop_ == &asio::query(ex, asio::execution::context)) co_return;
+        // An orphaned registration (its event loop is gone) is replaced too: a pooled connection never gets here
+        // then (broken() says so first), a listener's connection carries on with the next event loop.
+        if (waiter_ && !waiter_->orphaned() && waiter_loop_ == &asio::query(ex, asio::execution::context)) co_return;
         watch(ex, PQsocket(conn_));
     }
 
@@ -335,8 +342,10 @@ private:
         }
     }
 
-    /// LISTEN/NOTIFY is not offered, but a notification a session received must not pile up in libpq.
+    /// A notification a pooled session received (it has no listener) must not pile up in libpq; a listener's
+    /// connection keeps them for pg_listener.
     void discard_notifications() noexcept {
+        if (keep_notifications_) return;
         while (PGnotify* n = PQnotifies(conn_)) PQfreemem(n);
     }
 
@@ -480,6 +489,7 @@ private:
     std::uint64_t use_clock_ = 0;
     std::uint64_t statement_counter_ = 0;
     std::vector<std::string> pending_deallocate_{};
+    bool keep_notifications_ = false;  // a listener's connection
 };
 
 Task<void> pg_connection::open(asio::any_io_executor ex, clock::time_point deadline, std::string_view where,
@@ -510,9 +520,11 @@ Task<void> pg_connection::open(asio::any_io_executor ex, clock::time_point deadl
     deadline_ = no_deadline;
 }
 
-class pg_driver final : public driver {
+/// What opening a connection takes: libpq's keywords from the URL, the connect timeout, the host name to resolve.
+/// Shared by the driver and its listeners (a listener reconnects with it, and may outlive the driver).
+class pg_connector {
 public:
-    pg_driver(const connection_url& url, const pool_options& options) : timeout_{options.connect_timeout} {
+    pg_connector(const connection_url& url, const pool_options& options) : timeout_{options.connect_timeout} {
         auto set = [&](std::string key, std::string value) {
             for (std::size_t i = 0; i < keys_.size(); ++i)
                 if (keys_[i] == key) {
@@ -571,7 +583,8 @@ public:
                              url.port ? std::to_string(url.port) : std::string{"5432"}, url.database);
     }
 
-    Task<std::unique_ptr<driver_connection>> connect(asio::any_io_executor ex) override {
+    /// Opens a connection whose socket is watched by the event loop of `ex`.
+    Task<std::unique_ptr<pg_connection>> connect(asio::any_io_executor ex) const {
         const clock::time_point deadline = clock::now() + timeout_;
         std::vector<std::string> keys = keys_;
         std::vector<std::string> values = values_;
@@ -603,27 +616,10 @@ public:
         if (!raw) throw connection_lost{fmt::format("cannot connect to PostgreSQL at {}: out of memory", where_)};
         auto conn = std::make_unique<pg_connection>(raw);
         co_await conn->open(std::move(ex), deadline, where_, password_, timeout_);
-        co_return std::unique_ptr<driver_connection>{std::move(conn)};
+        co_return conn;
     }
-
-    db::dialect dialect() const noexcept override { return dialect::postgresql; }
-
-    bool shares(std::string_view sql, const Params& params) const noexcept override {
-        return pg_shared_connections::shareable(sql, params);
-    }
-
-    Task<std::optional<exec_result>> run_shared(std::string_view sql, const Params& params, RowSink* sink) override {
-        return shared_->run(sql, params, sink);
-    }
-
-    ~pg_driver() override { shared_->close_all(); }
 
 private:
-    /// A connection for the shared connections of the event loop of `ex`.
-    Task<pg_link> open_shared(asio::any_io_executor ex) {
-        std::unique_ptr<driver_connection> c = co_await connect(std::move(ex));
-        co_return static_cast<pg_connection&>(*c).detach();
-    }
 
     /// The addresses of host name resolve_, without blocking the event loop.
     Task<std::vector<std::string>> resolve(const asio::any_io_executor& ex, clock::time_point deadline) const {
@@ -659,6 +655,455 @@ private:
     std::string where_{};
     std::string resolve_{};  // the host name to resolve before connecting, or ""
     std::chrono::milliseconds timeout_;
+};
+
+/// Turns at using a listener's connection: a next() while it reads or waits on the socket, listen() and
+/// unlisten() while their statement runs, one at a time and in order of arrival. A listener is used from one
+/// event-loop thread, so there is no lock.
+class pg_turns {
+public:
+    bool held() const noexcept { return held_; }
+
+    /// Waits for the turn. Throws operation_aborted when the waiting coroutine is cancelled.
+    Task<void> acquire() {
+        if (!held_) {
+            held_ = true;
+            co_return;
+        }
+        waiting w{asio::steady_timer{co_await asio::this_coro::executor, clock::time_point::max()}};
+        queue_.push_back(&w);
+        queued guard{*this, w};
+        boost::system::error_code ec;
+        co_await w.timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+        if (!w.granted) throw boost::system::system_error{asio::error::operation_aborted};
+        guard.active = false;
+    }
+
+    /// Hands the turn to the first in line, or frees it.
+    void release() noexcept {
+        if (queue_.empty()) {
+            held_ = false;
+            return;
+        }
+        waiting* next = queue_.front();
+        queue_.pop_front();
+        next->granted = true;
+        try {
+            next->timer.cancel();
+        } catch (...) {
+        }
+    }
+
+private:
+    struct waiting {
+        asio::steady_timer timer;
+        bool granted = false;
+    };
+    // Leaves the line when the waiting coroutine is cancelled or destroyed; passes the turn on when it was
+    // handed over to a coroutine that is gone before it could use it.
+    struct queued {
+        pg_turns& turns;
+        waiting& w;
+        bool active = true;
+        queued(pg_turns& t, waiting& wt) noexcept : turns{t}, w{wt} {}
+        queued(const queued&) = delete;
+        queued& operator=(const queued&) = delete;
+        ~queued() {
+            if (!active) return;
+            if (w.granted)
+                turns.release();
+            else
+                std::erase(turns.queue_, &w);
+        }
+    };
+
+    std::deque<waiting*> queue_;
+    bool held_ = false;
+};
+
+/// The connection of a db::Listener. It reads from the socket only inside next(), so what nobody asked for yet
+/// waits in the socket and in the server's notification queue rather than in memory here; what libpq has read
+/// is moved to `pending_` (filtered by the channels listened on) and handed out in order.
+///
+/// On a lost connection, what had been read is still handed out, then (listen_options::reconnect) a new
+/// connection LISTENs on every channel again; notifications sent in between are missed, reconnects() counts it.
+class pg_listener final : public driver_listener {
+public:
+    pg_listener(std::shared_ptr<const pg_connector> connector, const listen_options& options)
+        : connector_{std::move(connector)}, options_{options} {}
+    pg_listener(const pg_listener&) = delete;
+    pg_listener& operator=(const pg_listener&) = delete;
+
+    /// Connects and LISTENs on `channels`. A failure here is thrown, not retried.
+    Task<void> start(asio::any_io_executor ex, std::vector<std::string> channels) {
+        for (const std::string& c : channels) {
+            check_channel(c);
+            if (!listening(c)) channels_.push_back(c);
+        }
+        hold turn = co_await acquire();
+        conn_ = co_await connect(std::move(ex));
+    }
+
+    Task<std::optional<notification>> next(clock::time_point deadline) override {
+        if (reading_) throw Error{errc::misuse, "another next() is already waiting on this db::Listener"};
+        flag reading{reading_};
+        // Reads at least once, even past the deadline: next(0ms) returns what has already arrived.
+        for (bool read = false;; read = true) {
+            if (closed_) co_return std::nullopt;
+            if (std::optional<notification> n = take()) co_return n;
+            if (read && clock::now() >= deadline) co_return std::nullopt;
+            hold turn = co_await acquire();
+            if (closed_) co_return std::nullopt;
+            if (!conn_)
+                co_await reconnect(deadline);
+            else
+                co_await read_input(deadline);
+        }
+    }
+
+    Task<void> listen(std::string channel) override {
+        check_channel(channel);
+        hold turn = co_await acquire_now();
+        for (;;) {
+            if (closed_) throw_closed();
+            if (!conn_) {
+                co_await reconnect(no_deadline);
+                continue;
+            }
+            if (listening(channel)) co_return;
+            const std::string sql = "LISTEN " + quote(channel);
+            if (!co_await statement(sql)) continue;
+            channels_.push_back(std::move(channel));
+            co_return;
+        }
+    }
+
+    Task<void> unlisten(std::optional<std::string> channel) override {
+        if (channel) check_channel(*channel);
+        hold turn = co_await acquire_now();
+        if (closed_) throw_closed();
+        // Forgotten first: whatever happens to the statement, next() hands out nothing more from the channel.
+        if (channel)
+            std::erase(channels_, *channel);
+        else
+            channels_.clear();
+        std::erase_if(pending_, [&](const notification& n) { return !listening(n.channel); });
+        if (!conn_) co_return;  // the next connection does not LISTEN on it
+        const std::string sql = channel ? "UNLISTEN " + quote(*channel) : std::string{"UNLISTEN *"};
+        co_await statement(sql);  // a lost connection is reported by next()
+    }
+
+    std::vector<std::string> channels() const override { return channels_; }
+
+    std::uint64_t reconnects() const noexcept override { return reconnects_; }
+
+    void close() noexcept override {
+        closed_ = true;
+        pending_.clear();
+        wake();
+        if (!turns_.held()) conn_.reset();
+    }
+
+private:
+    /// The turn, released when destroyed; closes the connection then if the listener was closed meanwhile.
+    class hold {
+    public:
+        explicit hold(pg_listener* l) noexcept : l_{l} {}
+        hold(hold&& o) noexcept : l_{std::exchange(o.l_, nullptr)} {}
+        hold& operator=(hold&&) = delete;
+        ~hold() {
+            if (!l_) return;
+            l_->turns_.release();
+            if (l_->closed_ && !l_->turns_.held()) l_->conn_.reset();
+        }
+
+    private:
+        pg_listener* l_;
+    };
+
+    /// Sets a flag for as long as it lives.
+    struct flag {
+        bool& f;
+        explicit flag(bool& b) noexcept : f{b} { f = true; }
+        flag(const flag&) = delete;
+        flag& operator=(const flag&) = delete;
+        ~flag() { f = false; }
+    };
+
+    /// Points wake_ at a timer for as long as it lives.
+    struct alarm_registration {
+        pg_listener& l;
+        alarm_registration(pg_listener& li, asio::steady_timer& t) noexcept : l{li} { l.wake_ = &t; }
+        alarm_registration(const alarm_registration&) = delete;
+        alarm_registration& operator=(const alarm_registration&) = delete;
+        ~alarm_registration() { l.wake_ = nullptr; }
+    };
+
+    enum class woke { input, timeout, yielded };
+
+    Task<hold> acquire() {
+        co_await turns_.acquire();
+        co_return hold{this};
+    }
+
+    /// For listen() and unlisten(): a next() waiting on the socket (or between reconnection attempts) lets
+    /// the statement go first.
+    Task<hold> acquire_now() {
+        if (closed_) throw_closed();
+        wake();
+        co_return co_await acquire();
+    }
+
+    [[noreturn]] static void throw_closed() { throw Error{errc::misuse, "this db::Listener is closed"}; }
+
+    void wake() noexcept {
+        if (!wake_) return;
+        try {
+            wake_->cancel();
+        } catch (...) {
+        }
+    }
+
+    static void check_channel(const std::string& c) {
+        if (c.empty()) throw Error{errc::misuse, "a LISTEN channel name cannot be empty"};
+        // Longer names would be cut short by the server (NAMEDATALEN), and pg_notify() refuses them.
+        if (c.size() > 63)
+            throw Error{errc::misuse, fmt::format("the channel name '{}...' is {} bytes long; PostgreSQL allows 63",
+                                                  c.substr(0, 20), c.size())};
+        if (c.find('\0') != std::string::npos) throw Error{errc::misuse, "a channel name cannot contain a NUL byte"};
+    }
+
+    bool listening(const std::string& c) const noexcept {
+        return std::find(channels_.begin(), channels_.end(), c) != channels_.end();
+    }
+
+    /// The channel as a quoted identifier: whatever it holds stays a name.
+    std::string quote(const std::string& channel) const { return quote(*conn_, channel); }
+    static std::string quote(const pg_connection& c, const std::string& channel) {
+        char* q = PQescapeIdentifier(c.conn_, channel.data(), channel.size());
+        if (!q)
+            throw Error{errc::misuse, fmt::format("the channel name cannot be used: {}",
+                                                  pg_clean_message(PQerrorMessage(c.conn_)))};
+        std::string out{q};
+        PQfreemem(q);
+        return out;
+    }
+
+    /// A new connection that LISTENs on every channel.
+    Task<std::unique_ptr<pg_connection>> connect(asio::any_io_executor ex) {
+        const std::shared_ptr<const pg_connector> connector = connector_;
+        std::unique_ptr<pg_connection> c = co_await connector->connect(std::move(ex));
+        c->keep_notifications_ = true;
+        if (!channels_.empty()) {
+            std::string sql;
+            for (const std::string& ch : channels_) sql += "LISTEN " + quote(*c, ch) + ";";
+            co_await c->simple(sql);
+        }
+        co_return c;
+    }
+
+    /// Runs LISTEN or UNLISTEN; false when the connection was lost (it is dropped then).
+    Task<bool> statement(const std::string& sql) {
+        bool lost = false;
+        try {
+            co_await conn_->attach();
+            co_await conn_->simple(sql);
+        } catch (const Error& e) {
+            if (e.kind() != errc::connection_lost) throw;
+            lost = true;
+        }
+        if (lost) lose();
+        co_return !lost;
+    }
+
+    /// Moves what libpq has received to pending_.
+    void pull() {
+        if (!conn_) return;
+        while (PGnotify* n = PQnotifies(conn_->conn_)) {
+            notification out{n->relname ? n->relname : "", n->extra ? n->extra : "", n->be_pid};
+            PQfreemem(n);
+            if (listening(out.channel)) pending_.push_back(std::move(out));
+        }
+    }
+
+    std::optional<notification> take() {
+        pull();
+        if (pending_.empty()) return std::nullopt;
+        std::optional<notification> n{std::move(pending_.front())};
+        pending_.pop_front();
+        return n;
+    }
+
+    /// The connection is gone: keep what it had received, and drop it.
+    void lose() {
+        if (!conn_) return;
+        pull();
+        lost_reason_ = pg_clean_message(PQerrorMessage(conn_->conn_));
+        if (lost_reason_.empty()) lost_reason_ = "the connection was closed";
+        conn_.reset();
+        lost_at_ = clock::now();
+        log::warn(fmt::format("db: a PostgreSQL listener lost its connection: {}", lost_reason_));
+    }
+
+    /// Reads what has arrived, waiting on the socket until a notification came, `deadline` passed or a
+    /// statement wants the connection. A lost connection is dropped (lose()).
+    Task<void> read_input(clock::time_point deadline) {
+        bool lost = false;
+        try {
+            co_await conn_->attach();
+            for (;;) {
+                PGconn* c = conn_->conn_;
+                if (!PQconsumeInput(c) || PQstatus(c) != CONNECTION_OK) {
+                    lost = true;
+                    break;
+                }
+                pull();
+                if (!pending_.empty()) break;
+                if (ready_now(PQsocket(c), io::read)) continue;
+                if (co_await wait_readable(deadline) != woke::input) break;
+            }
+        } catch (const Error& e) {
+            if (e.kind() != errc::connection_lost) throw;
+            lost = true;
+        }
+        if (lost) lose();
+    }
+
+    /// Waits until the socket is readable, `until` passed, or wake() was called.
+    Task<woke> wait_readable(clock::time_point until) {
+        asio::steady_timer timer{co_await asio::this_coro::executor, until};
+        alarm_registration registered{*this, timer};
+        boost::system::error_code timer_ec;
+        // Every branch succeeds and reports its failure (see wait_drained()).
+        Task<std::exception_ptr> socket = settled(conn_->waiter_->readable());
+        Task<void> alarm = timer.async_wait(asio::redirect_error(asio::use_awaitable, timer_ec));
+        auto either = std::move(socket) || std::move(alarm);
+        auto r = co_await std::move(either);
+        const asio::cancellation_state cs = co_await asio::this_coro::cancellation_state;
+        throw_if_cancelled(cs);
+        if (r.index() == 0) {
+            if (std::exception_ptr failure = std::get<0>(r)) std::rethrow_exception(failure);
+            co_return woke::input;
+        }
+        co_return timer_ec == asio::error::operation_aborted ? woke::yielded : woke::timeout;
+    }
+
+    /// The caller's coroutine was cancelled (an awaitable operator, a cancellation slot): stop as Asio does.
+    static void throw_if_cancelled(const asio::cancellation_state& cs) {
+        if (cs.cancelled() != asio::cancellation_type::none)
+            throw boost::system::system_error{asio::error::operation_aborted};
+    }
+
+    /// Opens a new connection; returns when one is open or `deadline` passed, the listener was closed or a
+    /// statement wants the turn. Throws connection_lost without listen_options::reconnect, or when attempts
+    /// failed for reconnect_timeout (the next call tries again).
+    Task<void> reconnect(clock::time_point deadline) {
+        if (!options_.reconnect)
+            throw connection_lost{fmt::format("the PostgreSQL listener's connection was lost: {}", lost_reason_)};
+        std::chrono::milliseconds pause{50};
+        for (;;) {
+            if (closed_) co_return;
+            const asio::any_io_executor ex = co_await asio::this_coro::executor;
+            std::unique_ptr<pg_connection> fresh;
+            std::string failure;
+            try {
+                fresh = co_await connect(ex);
+            } catch (const std::exception& e) {
+                failure = e.what();
+            }
+            const asio::cancellation_state cs = co_await asio::this_coro::cancellation_state;
+            throw_if_cancelled(cs);
+            if (fresh) {
+                if (closed_) co_return;  // closed meanwhile: the new connection closes here
+                conn_ = std::move(fresh);
+                ++reconnects_;
+                log::info("db: a PostgreSQL listener reconnected; notifications sent meanwhile were missed");
+                co_return;
+            }
+            const auto now = clock::now();
+            const auto give_up = lost_at_ + options_.reconnect_timeout;
+            if (now >= give_up) {
+                lost_at_ = now;  // the next call gets a new period
+                throw connection_lost{fmt::format(
+                    "the PostgreSQL listener's connection was lost ({}) and could not be opened again within {} ms: "
+                    "{}",
+                    lost_reason_, options_.reconnect_timeout.count(), failure)};
+            }
+            const auto until = std::min({now + pause, give_up, deadline});
+            if (co_await wait_until(until) == woke::yielded) co_return;
+            if (clock::now() >= deadline) co_return;
+            pause = std::min<std::chrono::milliseconds>(pause * 2, std::chrono::seconds{2});
+        }
+    }
+
+    /// A pause that wake() cuts short.
+    Task<woke> wait_until(clock::time_point until) {
+        asio::steady_timer timer{co_await asio::this_coro::executor, until};
+        alarm_registration registered{*this, timer};
+        boost::system::error_code ec;
+        co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+        const asio::cancellation_state cs = co_await asio::this_coro::cancellation_state;
+        throw_if_cancelled(cs);
+        co_return ec == asio::error::operation_aborted ? woke::yielded : woke::timeout;
+    }
+
+    std::shared_ptr<const pg_connector> connector_;
+    listen_options options_;
+    std::unique_ptr<pg_connection> conn_{};  // null while disconnected
+    std::vector<std::string> channels_{};
+    std::deque<notification> pending_{};
+    pg_turns turns_{};
+    asio::steady_timer* wake_ = nullptr;  // what the holder of the turn waits on, if it waits
+    bool reading_ = false;                // a next() is running
+    bool closed_ = false;
+    std::uint64_t reconnects_ = 0;
+    clock::time_point lost_at_{};
+    std::string lost_reason_{};
+};
+
+Task<std::shared_ptr<driver_listener>> open_listener(std::shared_ptr<const pg_connector> connector,
+                                                     asio::any_io_executor ex, std::vector<std::string> channels,
+                                                     listen_options options) {
+    auto l = std::make_shared<pg_listener>(std::move(connector), options);
+    co_await l->start(std::move(ex), std::move(channels));
+    co_return l;
+}
+
+class pg_driver final : public driver {
+public:
+    pg_driver(const connection_url& url, const pool_options& options)
+        : connector_{std::make_shared<const pg_connector>(url, options)} {}
+
+    Task<std::unique_ptr<driver_connection>> connect(asio::any_io_executor ex) override {
+        const std::shared_ptr<const pg_connector> connector = connector_;
+        co_return co_await connector->connect(std::move(ex));
+    }
+
+    db::dialect dialect() const noexcept override { return dialect::postgresql; }
+
+    bool shares(std::string_view sql, const Params& params) const noexcept override {
+        return pg_shared_connections::shareable(sql, params);
+    }
+
+    Task<std::optional<exec_result>> run_shared(std::string_view sql, const Params& params, RowSink* sink) override {
+        return shared_->run(sql, params, sink);
+    }
+
+    Task<std::shared_ptr<driver_listener>> listen(asio::any_io_executor ex, std::vector<std::string> channels,
+                                                  const listen_options& options) override {
+        return open_listener(connector_, std::move(ex), std::move(channels), options);
+    }
+
+    ~pg_driver() override { shared_->close_all(); }
+
+private:
+    /// A connection for the shared connections of the event loop of `ex`.
+    Task<pg_link> open_shared(asio::any_io_executor ex) {
+        std::unique_ptr<pg_connection> c = co_await connector_->connect(std::move(ex));
+        co_return c->detach();
+    }
+
+    std::shared_ptr<const pg_connector> connector_;
     std::shared_ptr<pg_shared_connections> shared_ = std::make_shared<pg_shared_connections>(
         [this](asio::any_io_executor ex) { return open_shared(std::move(ex)); });
 };
