@@ -25,3 +25,20 @@ cpu_ticks() {
   done
   echo "$total"
 }
+
+# Builds TARGET... in Release with the benchmarks on and prints the build directory: build/bench through the `bench`
+# preset, or BENCH_BUILD_DIR (relative to the repository root, or absolute) configured with the same settings,
+# for a second build tree beside the preset's.
+bench_build() {
+  if [ -z "${BENCH_BUILD_DIR:-}" ]; then
+    cmake --preset bench >&2
+    cmake --build --preset bench --target "$@" >&2
+    echo "$ROOT/build/bench"
+    return
+  fi
+  local dir="$BENCH_BUILD_DIR"
+  [[ "$dir" = /* ]] || dir="$ROOT/$dir"
+  cmake -S "$ROOT" -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF -DZEPHYR_BUILD_BENCH=ON >&2
+  cmake --build "$dir" --target "$@" >&2
+  echo "$dir"
+}

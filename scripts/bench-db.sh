@@ -2,12 +2,17 @@
 # The TechEmpower database tests (/db, /queries?queries=20, /updates?queries=20, /fortunes) against a
 # throwaway PostgreSQL loaded with bench/techempower/schema.sql, for Zephyr's bench app and any peers given in
 # the environment. Server pinned to CPU 1, wrk to CPU 0, PostgreSQL unpinned; reports requests/s with the
-# server's and PostgreSQL's CPU time per request, and writes the table into bench/README.md between the
+# server's and PostgreSQL's CPU time per request. Then the ORM-over-libpq microbenchmark (bench/micro/db_bench.cpp,
+# zephyr_db_micro) against the same server, pinned to CPU 1 with PostgreSQL moved to CPU 1 as well for it (one
+# statement at a time bounces between the two processes; on one core that costs no cross-CPU wake-ups, so the
+# numbers do not depend on what the other core is doing). Writes both tables into bench/README.md between the
 # bench-db markers. Run by `make bench` after scripts/bench.sh.
 #
 # Environment:
 #   BENCH_DB_DURATION=10  seconds per wrk run     BENCH_DB_ROUNDS=3  interleaved rounds (median reported)
 #   BENCH_DB_CONNS=64     wrk connections         BENCH_NO_README=1  print instead of writing bench/README.md
+#   BENCH_DB_MICRO_MIN_TIME=1  --benchmark_min_time of the microbenchmark (3 repetitions, median; 0 skips it)
+#   BENCH_BUILD_DIR=dir   build there (Release, benchmarks on) instead of through the bench preset in build/bench
 #   ZEPHYR_BENCH_DB_PEER_<NAME>=/path/to/binary
 #       A peer server. Started with PORT, THREADS=1 and DATABASE_URL (postgresql://user:pass@127.0.0.1:port/db)
 #       in its environment, it must serve the four tests on 127.0.0.1:PORT. Nothing is built for it here.
@@ -18,11 +23,15 @@ cd "$ROOT"
 DURATION="${BENCH_DB_DURATION:-10}"
 ROUNDS="${BENCH_DB_ROUNDS:-3}"
 CONNS="${BENCH_DB_CONNS:-64}"
+MICRO_MIN_TIME="${BENCH_DB_MICRO_MIN_TIME:-1}"
+
+# free_port, pid_tree, cpu_ticks, bench_build
+source "$ROOT/scripts/bench-common.sh"
 
 scripts/install-deps.sh build bench db >&2
-cmake --preset bench >&2
-cmake --build --preset bench --target techempower >&2
-ZEPHYR_BIN="$ROOT/build/bench/bench/techempower"
+BUILD_DIR="$(bench_build techempower zephyr_db_micro)"
+ZEPHYR_BIN="$BUILD_DIR/bench/techempower"
+MICRO_BIN="$BUILD_DIR/bench/zephyr_db_micro"
 
 WORK="$(mktemp -d -t zephyr-bench-db.XXXXXX)"
 chmod 755 "$WORK"
@@ -35,9 +44,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 log() { printf '[bench-db %s] %s\n' "$(date +%T)" "$*" >&2; }
-
-# free_port, pid_tree, cpu_ticks
-source "$ROOT/scripts/bench-common.sh"
 
 log "starting PostgreSQL"
 DB_URL="$(scripts/services/postgres.sh start "$WORK")"
@@ -95,9 +101,19 @@ for round in $(seq 1 "$ROUNDS"); do
 done
 echo "wrk -t1 -c $CONNS -d ${DURATION}s http://127.0.0.1:\$PORT<path>   (pinned with taskset -c 0)" >>"$COMMANDS"
 
-python3 - "$RESULTS" "$COMMANDS" "$(getconf CLK_TCK)" "${BENCH_NO_README:-0}" "$(git rev-parse --short HEAD)" <<'PY'
-import statistics, sys, datetime, re
-results, commands, tck, no_readme, commit = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4] == "1", sys.argv[5]
+MICRO_JSON="$WORK/micro.json"
+if [ "$MICRO_MIN_TIME" != 0 ]; then
+  log "ORM vs libpq microbenchmark"
+  for pid in $(pid_tree "$PG_PID"); do taskset -a -cp 1 "$pid" >/dev/null 2>&1 || true; done
+  DATABASE_URL="$DB_URL" taskset -c 1 "$MICRO_BIN" --benchmark_min_time="$MICRO_MIN_TIME" --benchmark_repetitions=3 \
+    --benchmark_report_aggregates_only=true --benchmark_out="$MICRO_JSON" --benchmark_out_format=json >&2
+  for pid in $(pid_tree "$PG_PID"); do taskset -a -cp "0-$(($(nproc) - 1))" "$pid" >/dev/null 2>&1 || true; done
+  echo "DATABASE_URL=\$DATABASE_URL taskset -c 1 build/bench/bench/zephyr_db_micro --benchmark_min_time=$MICRO_MIN_TIME --benchmark_repetitions=3   (PostgreSQL moved to CPU 1 with taskset -a -p)" >>"$COMMANDS"
+fi
+
+python3 - "$RESULTS" "$COMMANDS" "$(getconf CLK_TCK)" "${BENCH_NO_README:-0}" "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)" "$MICRO_JSON" <<'PY'
+import statistics, sys, datetime, re, json, os
+results, commands, tck, no_readme, commit, micro = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4] == "1", sys.argv[5], sys.argv[6]
 rows = {}
 for line in open(results):
     s, test, rnd, rps, app, pg, n = line.rstrip("\n").split("\t")
@@ -130,6 +146,33 @@ for t in tests:
         r = rows.get((t, s), [])
         ratios.append(f"{base / med([x[0] for x in r]):.2f}×" if r and base else "–")
     out.append(f"| {names[t]} | " + " | ".join(cells + ratios) + " |")
+if os.path.exists(micro):
+    # Medians of the repetitions, in microseconds per statement (20 rows each).
+    med_rows = {}
+    for b in json.load(open(micro))["benchmarks"]:
+        if b.get("aggregate_name") != "median": continue
+        name = b["run_name"].split("/")[0]
+        scale = {"ns": 1e-3, "us": 1.0, "ms": 1e3}[b.get("time_unit", "ns")]
+        med_rows[name] = (b["real_time"] * scale, b["cpu_time"] * scale)
+    what = {
+        "BM_LibpqExecPrepared": "libpq, blocking: `PQexecPrepared` + `PQgetvalue`/`std::from_chars`",
+        "BM_LibpqAsyncPipeline": "libpq, async: pipeline mode, `PQsendQueryPrepared` + `PQpipelineSync`, socket waited on by an Asio loop",
+        "BM_ZephyrPoolQuery": "Zephyr: `co_await pool.query<world>(...)` (shared pipelined connection, the default)",
+        "BM_ZephyrPooledQuery": "Zephyr: the same with `share_connections = false` (a pooled connection per statement)",
+    }
+    base = med_rows.get("BM_LibpqExecPrepared")
+    if med_rows:
+        out += ["", "ORM over raw libpq (`bench/micro/db_bench.cpp`): 20 rows `SELECT id, randomnumber FROM world WHERE id BETWEEN ? AND ?`",
+                "into a `std::vector` of a described struct, one statement at a time, same server. Real time is the round trip",
+                "(client and PostgreSQL share CPU 1); CPU time is the client process's alone. Median of 3 repetitions.", "",
+                "| benchmark | what | real µs/query | client CPU µs/query | real vs blocking libpq | CPU vs blocking libpq |",
+                "|---|---|---:|---:|---:|---:|"]
+        for name in ["BM_LibpqExecPrepared", "BM_LibpqAsyncPipeline", "BM_ZephyrPoolQuery", "BM_ZephyrPooledQuery"]:
+            if name not in med_rows: continue
+            real, cpu = med_rows[name]
+            rr = f"{real / base[0]:.2f}×" if base else "–"
+            rc = f"{cpu / base[1]:.2f}×" if base else "–"
+            out.append(f"| {name} | {what[name]} | {real:.1f} | {cpu:.1f} | {rr} | {rc} |")
 out += ["", "Commands:", "", "```"] + [l.rstrip() for l in open(commands)] + ["```", "<!-- bench-db:end -->"]
 text = "\n".join(out)
 if no_readme:

@@ -9,6 +9,7 @@
 #   BENCH_WARMUP=2        seconds of warm-up per server start
 #   BENCH_MICRO_MIN_TIME=0.1  --benchmark_min_time of the microbenchmarks (0 skips them)
 #   BENCH_NO_README=1     print the report instead of writing bench/README.md
+#   BENCH_BUILD_DIR=dir   build there (Release, benchmarks on) instead of through the bench preset in build/bench
 #   BENCH_NICE=-10        run servers and load generator at this nice level (needs root for < 0); for a
 #                         machine that other work shares, at that work's expense
 #   ZEPHYR_BENCH_PEER_<NAME>=/path/to/binary
@@ -37,10 +38,11 @@ fi
 
 scripts/install-deps.sh build bench
 
-cmake --preset bench >&2
-cmake --build --preset bench --target techempower zephyr_micro >&2
-ZEPHYR_BIN="$ROOT/build/bench/bench/techempower"
-MICRO_BIN="$ROOT/build/bench/bench/zephyr_micro"
+# bench_build (and free_port, pid_tree, cpu_ticks)
+source "$ROOT/scripts/bench-common.sh"
+BUILD_DIR="$(bench_build techempower zephyr_micro)"
+ZEPHYR_BIN="$BUILD_DIR/bench/techempower"
+MICRO_BIN="$BUILD_DIR/bench/zephyr_micro"
 
 LOAD_START="$(cut -d' ' -f1-3 /proc/loadavg)"
 WORK="$(mktemp -d -t zephyr-bench.XXXXXX)"
@@ -90,9 +92,6 @@ record_cmd() {
   line="${line//" $port "/ \$PORT }"
   grep -qxF -- "$line" "$COMMANDS" || echo "$line" >>"$COMMANDS"
 }
-
-# free_port, pid_tree, cpu_ticks
-source "$ROOT/scripts/bench-common.sh"
 
 # VmRSS in KiB summed over a process tree.
 rss_kb() {

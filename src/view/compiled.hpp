@@ -1,8 +1,10 @@
 // The compiled form of a Mustache template, shared by Template and Templates.
 #pragma once
 
+#include <zephyr/view/detail/data.hpp>
 #include <zephyr/view/template.hpp>
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -41,6 +43,9 @@ struct compiled {
     std::string source{};
     view::limits limits{};
     std::vector<node> nodes{};
+    /// The size of the largest output rendered so far (up to a bound): what the next render reserves, so a page
+    /// is built without growing its buffer step by step.
+    mutable std::atomic<std::size_t> output_hint{0};
 };
 
 /// Compiles `source` starting with the delimiters `open` and `close`. Throws template_error.
@@ -68,6 +73,6 @@ struct access {
 };
 
 /// Renders `t` against `data`. Throws template_error, and whatever lambdas throw.
-std::string render(const compiled& t, const boost::json::value& data, partial_source& partials, const lambdas& lambdas);
+std::string render(const compiled& t, data_ref data, partial_source& partials, const lambdas& lambdas);
 
 }  // namespace zephyr::view::detail

@@ -1,66 +1,42 @@
-// Mustache rendering: walks the compiled tree with a stack of contexts.
+// Mustache rendering: walks the compiled tree with a stack of contexts. The data is read through data_refs
+// (zephyr/view/detail/data.hpp), so described structs and JSON values are rendered alike and in place.
 #include "view/compiled.hpp"
 
-#include <boost/json/serialize.hpp>
+#include <boost/container/small_vector.hpp>
+#include <boost/json/value.hpp>
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
+#include <forward_list>
 #include <utility>
 
 namespace zephyr::view::detail {
 namespace {
 
-namespace bj = boost::json;
-
-bool truthy(const bj::value& v) {
-    switch (v.kind()) {
-        case bj::kind::null:
-            return false;
-        case bj::kind::bool_:
-            return v.get_bool();
-        case bj::kind::int64:
-            return v.get_int64() != 0;
-        case bj::kind::uint64:
-            return v.get_uint64() != 0;
-        case bj::kind::double_:
-            return v.get_double() != 0.0;
-        case bj::kind::string:
-            return !v.get_string().empty();
-        case bj::kind::array:
-            return !v.get_array().empty();
-        case bj::kind::object:
-            return true;
-    }
-    return false;
-}
-
-// `part` of a dotted name against one value: a key of an object, or an index into an array (`items.0`).
-const bj::value* child(const bj::value& v, std::string_view part) {
-    if (const auto* o = v.if_object()) return o->if_contains(part);
-    if (const auto* a = v.if_array()) {
-        std::size_t i = 0;
-        auto [end, ec] = std::from_chars(part.data(), part.data() + part.size(), i);
-        if (ec != std::errc{} || end != part.data() + part.size()) return nullptr;
-        return i < a->size() ? &(*a)[i] : nullptr;
-    }
-    return nullptr;
-}
+// Renders never reserve more than this up front, however large an earlier output was.
+constexpr std::size_t max_output_hint = std::size_t{256} * 1024;
 
 class renderer {
 public:
     renderer(const view::limits& limits, partial_source& partials, const lambdas& fns)
         : limits_{limits}, partials_{partials}, fns_{fns} {}
 
-    std::string run(const compiled& t, const bj::value& data) {
-        stack_.push_back(&data);
+    std::string run(const compiled& t, data_ref data) {
+        const std::size_t hint = t.output_hint.load(std::memory_order_relaxed);
+        if (hint != 0) out_.reserve(hint);
+        stack_.push_back(resolve(data));
         render_nodes(t, t.nodes);
+        if (out_.size() > hint && hint < max_output_hint) {
+            t.output_hint.store(std::min(out_.size(), max_output_hint), std::memory_order_relaxed);
+        }
         return std::move(out_);
     }
 
 private:
     struct found {
-        const bj::value* value = nullptr;
+        data_ref value{};
         const lambda* fn = nullptr;
     };
 
@@ -132,18 +108,39 @@ private:
         check_output(t, n);
     }
 
-    found lookup(const node& n) const {
+    // A value of the kind `other` (a time point, a map, ...) as JSON, kept until the render ends.
+    data_ref resolve(data_ref v) {
+        if (!v || v.ops->kind != data_kind::other) return v;
+        converted_.push_front(v.ops->to_json(v.ptr));
+        return ref_of(converted_.front());
+    }
+
+    // `part` of a dotted name against one value: a member or key of an object, or an index into a list
+    // (`items.0`).
+    data_ref child(data_ref v, std::string_view part) {
+        if (v.ops->kind == data_kind::object) return resolve(v.ops->find(v.ptr, part));
+        if (v.ops->kind == data_kind::list) {
+            std::size_t i = 0;
+            auto [end, ec] = std::from_chars(part.data(), part.data() + part.size(), i);
+            if (ec != std::errc{} || end != part.data() + part.size()) return {};
+            return i < v.ops->size(v.ptr) ? resolve(v.ops->at(v.ptr, i)) : data_ref{};
+        }
+        return {};
+    }
+
+    found lookup(const node& n) {
         if (n.path.empty()) return {stack_.back(), nullptr};
-        const bj::value* v = nullptr;
-        for (auto it = stack_.rbegin(); it != stack_.rend() && v == nullptr; ++it) {
-            if (const auto* o = (*it)->if_object()) v = o->if_contains(n.path.front());
+        data_ref v;
+        for (auto it = stack_.rbegin(); it != stack_.rend() && !v; ++it) {
+            if (it->ops->kind == data_kind::object) v = it->ops->find(it->ptr, n.path.front());
         }
-        if (v == nullptr) {
+        if (!v) {
             auto fn = fns_.find(n.text);
-            return fn == fns_.end() ? found{} : found{nullptr, &fn->second};
+            return fn == fns_.end() ? found{} : found{data_ref{}, &fn->second};
         }
-        for (std::size_t i = 1; i < n.path.size() && v != nullptr; ++i)
-            v = child(*v, n.path[i]);
+        v = resolve(v);
+        for (std::size_t i = 1; i < n.path.size() && v; ++i)
+            v = child(v, n.path[i]);
         return {v, nullptr};
     }
 
@@ -167,36 +164,24 @@ private:
             emit_value(result, escape);
             return;
         }
-        if (f.value == nullptr) return;
-        const bj::value& v = *f.value;
-        char buf[64];
-        switch (v.kind()) {
-            case bj::kind::null:
+        if (!f.value) return;
+        const data_ref v = f.value;
+        switch (v.ops->kind) {
+            case data_kind::null:
+            case data_kind::other:  // resolved by lookup, never seen here
                 return;
-            case bj::kind::string:
-                emit_value(v.get_string(), escape);
+            case data_kind::string:
+                emit_value(v.ops->text(v.ptr, nullptr), escape);
                 return;
-            case bj::kind::bool_:
-                emit_value(v.get_bool() ? "true" : "false", false);
-                return;
-            case bj::kind::int64: {
-                auto r = std::to_chars(buf, buf + sizeof buf, v.get_int64());
-                emit_value(std::string_view(buf, static_cast<std::size_t>(r.ptr - buf)), false);
+            case data_kind::boolean:
+            case data_kind::number: {
+                char buf[number_buffer_size];
+                emit_value(v.ops->text(v.ptr, buf), false);
                 return;
             }
-            case bj::kind::uint64: {
-                auto r = std::to_chars(buf, buf + sizeof buf, v.get_uint64());
-                emit_value(std::string_view(buf, static_cast<std::size_t>(r.ptr - buf)), false);
-                return;
-            }
-            case bj::kind::double_: {
-                auto r = std::to_chars(buf, buf + sizeof buf, v.get_double());  // shortest round-trip form
-                emit_value(std::string_view(buf, static_cast<std::size_t>(r.ptr - buf)), false);
-                return;
-            }
-            case bj::kind::array:
-            case bj::kind::object:
-                emit_value(bj::serialize(v), escape);
+            case data_kind::list:
+            case data_kind::object:
+                emit_value(v.ops->json_text(v.ptr), escape);
                 return;
         }
     }
@@ -211,18 +196,20 @@ private:
             render_nodes(*c, c->nodes);
             return;
         }
-        if (f.value == nullptr || !truthy(*f.value)) return;
+        const data_ref v = f.value;
+        if (!v || !v.ops->truthy(v.ptr)) return;
         nesting guard{*this, t, n};
-        if (const auto* list = f.value->if_array()) {
-            for (const bj::value& item : *list) {
+        if (v.ops->kind == data_kind::list) {
+            const std::size_t size = v.ops->size(v.ptr);
+            for (std::size_t i = 0; i < size; ++i) {
                 step(t, n);
-                stack_.push_back(&item);
+                stack_.push_back(resolve(v.ops->at(v.ptr, i)));
                 render_nodes(t, n.children);
                 stack_.pop_back();
             }
             return;
         }
-        stack_.push_back(f.value);
+        stack_.push_back(v);
         render_nodes(t, n.children);
         stack_.pop_back();
     }
@@ -230,7 +217,7 @@ private:
     void inverted(const compiled& t, const node& n) {
         found f = lookup(n);
         if (f.fn != nullptr) return;  // a lambda is truthy
-        if (f.value != nullptr && truthy(*f.value)) return;
+        if (f.value && f.value.ops->truthy(f.value.ptr)) return;
         nesting guard{*this, t, n};
         render_nodes(t, n.children);
     }
@@ -299,7 +286,8 @@ private:
     const view::limits& limits_;
     partial_source& partials_;
     const lambdas& fns_;
-    std::vector<const bj::value*> stack_;
+    boost::container::small_vector<data_ref, 8> stack_;  // without an allocation up to 8 deep
+    std::forward_list<boost::json::value> converted_;  // values of the kind `other`, converted to JSON
     std::string out_;
     std::string indent_;
     bool line_start_ = true;
@@ -309,8 +297,7 @@ private:
 
 }  // namespace
 
-std::string render(const compiled& t, const boost::json::value& data, partial_source& partials,
-                   const lambdas& lambdas) {
+std::string render(const compiled& t, data_ref data, partial_source& partials, const lambdas& lambdas) {
     return renderer{t.limits, partials, lambdas}.run(t, data);
 }
 

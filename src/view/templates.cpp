@@ -120,6 +120,10 @@ Templates::Templates(std::filesystem::path directory, templates_options options)
 }
 
 std::string Templates::render(std::string_view name, const boost::json::value& data, const lambdas& lambdas) const {
+    return render_ref(name, detail::ref_of(data), lambdas);
+}
+
+std::string Templates::render_ref(std::string_view name, detail::data_ref data, const lambdas& lambdas) const {
     state::source source{*state_};
     const detail::compiled* t = source.find(name);
     return detail::render(*t, data, source, lambdas);

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <zephyr/json/json.hpp>
+#include <zephyr/view/detail/data.hpp>
 
 #include <boost/json/value.hpp>
 
@@ -145,11 +146,14 @@ public:
     std::string render(const boost::json::value& data, const partials& partials = {},
                        const lambdas& lambdas = {}) const;
 
-    /// Renders a described struct (or anything else zephyr::json::to_value encodes) after converting it
-    /// to JSON: members become keys, std::optional members that are empty become null.
+    /// Renders a described struct (or anything else zephyr::json::to_value encodes) exactly as its JSON
+    /// encoding would render: members are keys, std::vector members are lists, empty std::optional members are
+    /// null. Structs, vectors, optionals, strings, numbers and enums are read in place, with no JSON copy of the
+    /// data; other types (time points, maps) are converted to JSON when a tag reaches them. `data` must not
+    /// change during the render.
     template <detail::not_json T>
     std::string render(const T& data, const partials& partials = {}, const lambdas& lambdas = {}) const {
-        return render(json::to_value(data), partials, lambdas);
+        return render_ref(detail::ref_of(data), partials, lambdas);
     }
 
     /// The name given to compile(), or the file path for templates loaded by `Templates`.
@@ -158,6 +162,7 @@ public:
 private:
     friend struct detail::access;
     explicit Template(std::shared_ptr<const detail::compiled> impl);
+    std::string render_ref(detail::data_ref data, const partials& partials, const lambdas& lambdas) const;
 
     std::shared_ptr<const detail::compiled> impl_;
 };

@@ -51,10 +51,11 @@ public:
     /// or partial that does not compile, or a render that exceeds the limits.
     std::string render(std::string_view name, const boost::json::value& data, const lambdas& lambdas = {}) const;
 
-    /// Renders a described struct (or anything else zephyr::json::to_value encodes), converted to JSON.
+    /// Renders a described struct (or anything else zephyr::json::to_value encodes) as its JSON encoding would
+    /// render, reading it in place (see Template::render).
     template <detail::not_json T>
     std::string render(std::string_view name, const T& data, const lambdas& lambdas = {}) const {
-        return render(name, json::to_value(data), lambdas);
+        return render_ref(name, detail::ref_of(data), lambdas);
     }
 
     /// The compiled template `name` (loaded and cached if needed, refreshed when `reload` is on). Rendering
@@ -71,6 +72,7 @@ public:
     const std::filesystem::path& directory() const noexcept;
 
 private:
+    std::string render_ref(std::string_view name, detail::data_ref data, const lambdas& lambdas) const;
     struct state;
     std::shared_ptr<state> state_;
 };
