@@ -35,6 +35,8 @@ struct exec_result {
 class RowSink {
 public:
     virtual void on_row(const Row& row) = 0;
+    /// Told, when the driver knows, how many rows are about to arrive (to reserve room for them).
+    virtual void expect(std::size_t rows) { (void)rows; }
     /// Set by sinks that consume rows as they arrive (for_each), so the driver does not buffer the whole
     /// result first (PostgreSQL's single-row mode).
     bool streaming = false;
@@ -52,6 +54,7 @@ class vector_sink final : public RowSink {
 public:
     explicit vector_sink(std::vector<T>& out) : out_{out} {}
     void on_row(const Row& row) override { out_.push_back(reader_.read(row)); }
+    void expect(std::size_t rows) override { out_.reserve(out_.size() + rows); }
 
 private:
     std::vector<T>& out_;

@@ -32,6 +32,8 @@
 
 #include <fmt/format.h>
 
+#include <chrono>
+
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -261,6 +263,10 @@ public:
     /// closed it meanwhile (a restart, pg_terminate_backend). One poll(), only when nothing is in flight.
     bool usable_after_idle() {
         if (!slots_.empty() || leading) return true;  // in use: a failure will show in the answers
+        // Used within the last second: a server restart takes longer than that, so skip the system call (a
+        // caller running statements one after another would otherwise pay it every time).
+        const auto now = std::chrono::steady_clock::now();
+        if (now - last_answer_ < std::chrono::seconds{1}) return true;
         const int fd = PQsocket(link.conn);
         if (fd >= 0) {
             pollfd p{};
@@ -295,7 +301,9 @@ public:
             throw Error{errc::other, fmt::format("PostgreSQL client refused the statement: {} parameters, more than "
                                                  "the protocol's {}, in: {}",
                                                  bound.size(), max_params, sql_excerpt(sql))};
-        cork();
+        // A statement sent while others are in flight may have company this loop turn: hold the packets back.
+        // One on an idle connection goes out at once (no corking, no extra wake-up).
+        if (!slots_.empty()) cork();
         if (pending_deallocate_.size() >= deallocate_batch) deallocate_pending();
         if (fresh) {
             if (statements_.size() >= statement_cache_size) evict_oldest();
@@ -360,6 +368,7 @@ public:
             nulls = 0;
             const ExecStatusType status = PQresultStatus(res.get());
             if (status == PGRES_PIPELINE_SYNC) {
+                last_answer_ = std::chrono::steady_clock::now();
                 complete_front();
                 continue;
             }
@@ -523,6 +532,12 @@ private:
         if (!e.sink || e.sink_error) return;
         const int n = PQntuples(res);
         pg_row row{res, 0};
+        try {
+            e.sink->expect(static_cast<std::size_t>(n));
+        } catch (...) {
+            e.sink_error = std::current_exception();
+            return;
+        }
         for (int i = 0; i < n; ++i) {
             row.at(i);
             try {
@@ -608,6 +623,7 @@ private:
     asio::any_io_executor executor_{};
     bool corked_ = false;
     bool can_cork_ = true;
+    std::chrono::steady_clock::time_point last_answer_{};  ///< When the last answer was read.
     std::mutex teardown_mutex_;
     std::deque<pg_slot> slots_{};
     std::unordered_map<statement_key, cached_statement, statement_hash, statement_equal> statements_{};

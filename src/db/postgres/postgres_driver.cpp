@@ -317,6 +317,12 @@ private:
         if (!sink || out.sink_error) return;
         const int n = PQntuples(res);
         pg_row row{res, 0};
+        try {
+            sink->expect(static_cast<std::size_t>(n));
+        } catch (...) {
+            out.sink_error = std::current_exception();
+            return;
+        }
         for (int i = 0; i < n; ++i) {
             row.at(i);
             try {
