@@ -301,9 +301,11 @@ public:
             throw Error{errc::other, fmt::format("PostgreSQL client refused the statement: {} parameters, more than "
                                                  "the protocol's {}, in: {}",
                                                  bound.size(), max_params, sql_excerpt(sql))};
-        // A statement sent while others are in flight may have company this loop turn: hold the packets back.
-        // One on an idle connection goes out at once (no corking, no extra wake-up).
-        if (!slots_.empty()) cork();
+        // Hold the packets back while statements may have company this loop turn: others are in flight, or the
+        // last corked turn carried several. A caller running statements one by one on an otherwise idle
+        // connection sends each at once (no setsockopt pair, no extra wake-up).
+        if (!slots_.empty() || last_batch_ != 1) cork();
+        if (corked_) ++batch_;
         if (pending_deallocate_.size() >= deallocate_batch) deallocate_pending();
         if (fresh) {
             if (statements_.size() >= statement_cache_size) evict_oldest();
@@ -599,6 +601,7 @@ private:
             return;
         }
         corked_ = true;
+        batch_ = 0;
         try {
             asio::post(executor_, [self = shared_from_this()] { self->uncork(); });
         } catch (...) {
@@ -609,6 +612,7 @@ private:
     void uncork() noexcept {
         if (!corked_) return;
         corked_ = false;
+        last_batch_ = batch_;
         const int fd = link.conn ? PQsocket(link.conn) : -1;
         const int off = 0;
         if (fd >= 0) ::setsockopt(fd, IPPROTO_TCP, TCP_CORK, &off, sizeof off);
@@ -623,6 +627,8 @@ private:
     asio::any_io_executor executor_{};
     bool corked_ = false;
     bool can_cork_ = true;
+    std::size_t batch_ = 0;       ///< Statements sent in the current corked turn.
+    std::size_t last_batch_ = 0;  ///< ... and in the last one (0 before the first).
     std::chrono::steady_clock::time_point last_answer_{};  ///< When the last answer was read.
     std::mutex teardown_mutex_;
     std::deque<pg_slot> slots_{};
