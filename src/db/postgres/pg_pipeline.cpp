@@ -32,8 +32,6 @@
 
 #include <fmt/format.h>
 
-#include <chrono>
-
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -263,10 +261,6 @@ public:
     /// closed it meanwhile (a restart, pg_terminate_backend). One poll(), only when nothing is in flight.
     bool usable_after_idle() {
         if (!slots_.empty() || leading) return true;  // in use: a failure will show in the answers
-        // Used within the last second: a server restart takes longer than that, so skip the system call (a
-        // caller running statements one after another would otherwise pay it every time).
-        const auto now = std::chrono::steady_clock::now();
-        if (now - last_answer_ < std::chrono::seconds{1}) return true;
         const int fd = PQsocket(link.conn);
         if (fd >= 0) {
             pollfd p{};
@@ -370,7 +364,6 @@ public:
             nulls = 0;
             const ExecStatusType status = PQresultStatus(res.get());
             if (status == PGRES_PIPELINE_SYNC) {
-                last_answer_ = std::chrono::steady_clock::now();
                 complete_front();
                 continue;
             }
@@ -629,7 +622,6 @@ private:
     bool can_cork_ = true;
     std::size_t batch_ = 0;       ///< Statements sent in the current corked turn.
     std::size_t last_batch_ = 0;  ///< ... and in the last one (0 before the first).
-    std::chrono::steady_clock::time_point last_answer_{};  ///< When the last answer was read.
     std::mutex teardown_mutex_;
     std::deque<pg_slot> slots_{};
     std::unordered_map<statement_key, cached_statement, statement_hash, statement_equal> statements_{};
