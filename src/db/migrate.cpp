@@ -341,10 +341,12 @@ Task<std::vector<migration_info>> Migrator::migrate() {
             if (i.missing)
                 fail(fmt::format("migration {} was applied but its file is gone; restore it", label(i.version, i.name)));
         }
-        for (const auto& [v, s] : src) {
-            if (std::any_of(applied.begin(), applied.end(), [&](const auto& a) { return a.version == v; })) continue;
+        for (const auto& entry : src) {
+            const auto& s = entry.second;
+            if (std::any_of(applied.begin(), applied.end(), [&](const auto& a) { return a.version == s.version; }))
+                continue;
             co_await impl::step(c, s, true, impl_->o.table);
-            log::info(fmt::format("db migrate: applied {}", label(v, s.name)));
+            log::info(fmt::format("db migrate: applied {}", label(s.version, s.name)));
             done.push_back(impl::info_of(&s, nullptr));
             done.back().applied = true;
         }

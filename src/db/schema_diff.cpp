@@ -411,7 +411,8 @@ Task<void> read_mysql(Session& db, table_def& t) {
             continue;
         }
         // MySQL gives a foreign key without a usable index one of its own, named after the constraint.
-        if (std::any_of(t.foreign_keys.begin(), t.foreign_keys.end(), [&](const auto& fk) { return fk.name == name; }))
+        const std::string& index = name;  // (clang 14 cannot capture a structured binding)
+        if (std::any_of(t.foreign_keys.begin(), t.foreign_keys.end(), [&](const auto& fk) { return fk.name == index; }))
             continue;
         if (t.indexes.empty() || t.indexes.back().name != name) t.indexes.push_back(index_def{name, {}, non_unique == 0});
         t.indexes.back().columns.push_back(column);
