@@ -181,7 +181,11 @@ struct Migrator::impl {
         Connection c = co_await pool->acquire();
         const dialect d = c.dialect();
         const std::string lock_name = "zephyr:" + o.table;
-        const std::int64_t lock_key = static_cast<std::int64_t>(std::hash<std::string>{}(lock_name) & 0x7fffffffffffffffULL);
+        // The advisory lock's key must be the same in every process, whatever standard library built it:
+        // taken from the name's SHA-256, not std::hash.
+        const std::string digest = sha256_hex(lock_name);
+        std::int64_t lock_key = 0;  // 15 hex digits: 60 bits, positive
+        std::from_chars(digest.data(), digest.data() + 15, lock_key, 16);
         if (d == dialect::postgresql) {
             co_await c.execute(fmt::format("SET lock_timeout = '{}s'", o.lock_timeout.count()));
             std::exception_ptr lock_error;

@@ -9,7 +9,6 @@
 #include <algorithm>
 #include <cctype>
 #include <map>
-#include <set>
 
 namespace zephyr::db {
 
@@ -101,7 +100,6 @@ std::string drop_index_sql(const table_def& t, const index_def& ix, dialect d) {
 /// Tables in an order where every referenced table (among them) comes before the tables referring to it.
 std::vector<const table_def*> dependency_order(std::vector<const table_def*> tables) {
     std::vector<const table_def*> out;
-    std::set<std::string> placed;
     while (!tables.empty()) {
         bool progress = false;
         for (auto it = tables.begin(); it != tables.end();) {
@@ -115,7 +113,6 @@ std::vector<const table_def*> dependency_order(std::vector<const table_def*> tab
             }
             if (ready) {
                 out.push_back(*it);
-                placed.insert((*it)->name);
                 it = tables.erase(it);
                 progress = true;
             } else {

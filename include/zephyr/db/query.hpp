@@ -183,7 +183,6 @@ public:
     template <class V>
         requires comparable_with<T, V>
     expr<bool> like(const V& pattern) const {
-        static_assert(std::is_same_v<detail::family_t<T>, detail::text_family>, "like() is for text columns");
         return like_value(field<std::decay_t<V>>::to_value(pattern));
     }
     /// The column contains `text` literally (`%` and `_` in it are not wildcards): for search boxes.
@@ -484,7 +483,7 @@ public:
     using row_type = R;
 
     select_query() : columns_{detail::model_columns<T>()} {}
-    explicit select_query(detail::fragment columns) : columns_{std::move(columns)}, custom_{true} {}
+    explicit select_query(detail::fragment columns) : columns_{std::move(columns)} {}
 
     /// Adds a condition (several where() calls are joined with AND).
     select_query& where(const expr<bool>& c) & {
@@ -643,15 +642,13 @@ public:
     Task<R> one(Session& db) const { return one_of(first(db)); }
     /// The number of rows the query would return (ignoring order, and counting after limit/offset/group by).
     Task<std::int64_t> count(Session& db) const {
+        select_query q = *this;
+        q.order_ = {};
         detail::fragment f;
         if (group_.empty() && !distinct_ && !limit_ && !offset_) {
-            select_query q = *this;
             q.columns_ = detail::fragment{}.text("COUNT(*)");
-            q.order_ = {};
             f = q.to_fragment();
         } else {
-            select_query q = *this;
-            q.order_ = {};
             f.text("SELECT COUNT(*) FROM (").append(q.to_fragment()).text(") AS counted");
         }
         return scalar_of(db, detail::render(f, db.dialect()));
@@ -694,7 +691,6 @@ private:
     }
 
     detail::fragment columns_;
-    bool custom_ = false;
     bool distinct_ = false;
     detail::fragment joins_, where_, group_, having_, order_;
     std::optional<std::int64_t> limit_, offset_;
