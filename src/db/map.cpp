@@ -28,13 +28,16 @@ void find_columns(const Row& row, const std::string_view* names, std::size_t* ou
     const std::size_t columns = row.size();
     for (std::size_t m = 0; m < n; ++m) {
         std::size_t found = columns;
+        // Usually the select list names the members in order: the column at the member's own position first.
+        if (m < columns && row.name(m) == names[m]) found = m;
         for (std::size_t c = 0; c < columns && found == columns; ++c)
             if (row.name(c) == names[m]) found = c;
         for (std::size_t c = 0; c < columns && found == columns; ++c)
             if (iequal(row.name(c), names[m])) found = c;
         if (found == columns) {
             std::string have;
-            for (std::size_t c = 0; c < columns; ++c) have += (c ? ", " : "") + std::string{row.name(c)};
+            for (std::size_t c = 0; c < columns; ++c)
+                have += (c ? ", " : "") + std::string{row.name(c)};
             throw Error{errc::bad_result,
                         fmt::format("the result has no column '{}' for member {}::{} (columns: {})", names[m],
                                     boost::core::demangle(std::string{type_name}.c_str()), names[m], have)};
@@ -44,8 +47,8 @@ void find_columns(const Row& row, const std::string_view* names, std::size_t* ou
 }
 
 void too_few_columns(const Row& row, std::size_t wanted) {
-    throw Error{errc::bad_result, fmt::format("the result has {} column{}, {} expected", row.size(),
-                                              row.size() == 1 ? "" : "s", wanted)};
+    throw Error{errc::bad_result,
+                fmt::format("the result has {} column{}, {} expected", row.size(), row.size() == 1 ? "" : "s", wanted)};
 }
 
 void no_row(std::string_view sql) {

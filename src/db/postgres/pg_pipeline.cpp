@@ -109,16 +109,16 @@ struct pg_entry {
     }
 
     RowSink* sink = nullptr;
-    std::string_view sql{};        ///< With `signature`, the statement's key in the cache.
+    std::string_view sql{};  ///< With `signature`, the statement's key in the cache.
     std::string_view signature{};
-    std::uint64_t statement = 0;   ///< The prepared statement's number.
-    bool prepares = false;         ///< Its group begins with the statement's Parse (whose result comes first).
-    int results = 0;               ///< Results read so far (counted for those that prepare).
+    std::uint64_t statement = 0;  ///< The prepared statement's number.
+    bool prepares = false;        ///< Its group begins with the statement's Parse (whose result comes first).
+    int results = 0;              ///< Results read so far (counted for those that prepare).
     std::uint64_t affected_rows = 0;
-    std::size_t rows = 0;              ///< Handed to the sink.
-    pg_result_ptr error{};             ///< The first error result.
-    std::exception_ptr sink_error{};   ///< What the sink threw first (no rows are handed over after it).
-    std::exception_ptr failure{};      ///< The connection failed first, or the statement was skipped.
+    std::size_t rows = 0;             ///< Handed to the sink.
+    pg_result_ptr error{};            ///< The first error result.
+    std::exception_ptr sink_error{};  ///< What the sink threw first (no rows are handed over after it).
+    std::exception_ptr failure{};     ///< The connection failed first, or the statement was skipped.
     bool done = false;
     pg_slot* slot = nullptr;                      ///< Its place in the queue while it is there.
     std::vector<pg_entry*>* open_list = nullptr;  ///< The callers waiting for the connection to open, with it.
@@ -258,9 +258,13 @@ public:
     }
 
     /// Checks a connection that sat idle before a statement is sent on it: false (and broken) when the server
-    /// closed it meanwhile (a restart, pg_terminate_backend). One poll(), only when nothing is in flight.
+    /// closed it meanwhile (a restart, pg_terminate_backend). One poll(), only when nothing is in flight and the
+    /// event loop has gone back to waiting since the last answer was read: a caller that sends statement after
+    /// statement without waiting for anything else in between (20 queries in a handler) pays it once, not 20
+    /// times. A server that goes away in those microseconds fails the statement with connection_lost, as one
+    /// that goes away while it runs does.
     bool usable_after_idle() {
-        if (!slots_.empty() || leading) return true;  // in use: a failure will show in the answers
+        if (!slots_.empty() || leading || just_answered_) return true;  // a failure will show in the answers
         const int fd = PQsocket(link.conn);
         if (fd >= 0) {
             pollfd p{};
@@ -318,8 +322,8 @@ public:
                 statements_.erase(it);
                 send_failed(sql);
             }
-            sent = PQsendQueryPrepared(c, name.c_str(), bound.size(), bound.values(), bound.lengths(),
-                                       bound.formats(), 0) == 1;
+            sent = PQsendQueryPrepared(c, name.c_str(), bound.size(), bound.values(), bound.lengths(), bound.formats(),
+                                       0) == 1;
             if (!sent) {
                 // The Parse went out alone: close its group with a Sync whose answers nobody waits for, and
                 // forget the statement (deallocated later, in case it was prepared).
@@ -331,8 +335,8 @@ public:
             sent = PQsendQueryParams(c, cached.text.c_str(), bound.size(), bound.types(), bound.values(),
                                      bound.lengths(), bound.formats(), 0) == 1;
         } else {
-            sent = PQsendQueryPrepared(c, name.c_str(), bound.size(), bound.values(), bound.lengths(),
-                                       bound.formats(), 0) == 1;
+            sent = PQsendQueryPrepared(c, name.c_str(), bound.size(), bound.values(), bound.lengths(), bound.formats(),
+                                       0) == 1;
         }
         if (!sent) send_failed(sql);
         if (PQpipelineSync(c) != 1) lost_while("sending a statement");
@@ -389,14 +393,18 @@ public:
                     deliver(res.get(), *e);
                     if (status == PGRES_TUPLES_OK) e->affected_rows = pg_command_rows(res.get());
                     break;
-                case PGRES_COMMAND_OK: e->affected_rows = pg_command_rows(res.get()); break;
-                case PGRES_EMPTY_QUERY: break;
+                case PGRES_COMMAND_OK:
+                    e->affected_rows = pg_command_rows(res.get());
+                    break;
+                case PGRES_EMPTY_QUERY:
+                    break;
                 case PGRES_PIPELINE_ABORTED:
                     // Skipped because an earlier command of its group failed: that error is the one to report.
                     if (!e->error && !e->failure)
-                        e->failure = std::make_exception_ptr(
-                            Error{errc::other, "PostgreSQL skipped the statement: an earlier command of its "
-                                               "pipeline group failed"});
+                        e->failure =
+                            std::make_exception_ptr(Error{errc::other,
+                                                          "PostgreSQL skipped the statement: an earlier command of its "
+                                                          "pipeline group failed"});
                     break;
                 default:  // PGRES_FATAL_ERROR, PGRES_BAD_RESPONSE, PGRES_NONFATAL_ERROR
                     if (!e->error) e->error = std::move(res);
@@ -444,10 +452,9 @@ public:
 
     std::string fail(std::string_view doing) {
         if (st == state::broken) return "the shared PostgreSQL connection was lost";
-        std::string message =
-            fmt::format("PostgreSQL connection {} while {}: {}",
-                        PQstatus(link.conn) == CONNECTION_OK ? "given up" : "lost", doing,
-                        pg_clean_message(PQerrorMessage(link.conn)));
+        std::string message = fmt::format("PostgreSQL connection {} while {}: {}",
+                                          PQstatus(link.conn) == CONNECTION_OK ? "given up" : "lost", doing,
+                                          pg_clean_message(PQerrorMessage(link.conn)));
         st = state::broken;
         forget_me();
         const auto error = std::make_exception_ptr(connection_lost{message});
@@ -519,7 +526,23 @@ private:
             if (t == PQTRANS_INTRANS || t == PQTRANS_INERROR) {
                 log::warn("db: a statement left a transaction open on a shared PostgreSQL connection; closing it");
                 fail("a statement left a transaction open");
+                return;
             }
+            mark_answered();
+        }
+    }
+
+    /// Everything sent has been answered, just now: until the event loop runs the handlers queued meanwhile
+    /// (and, after them, waits on its sockets again), the next statement needs no idle check.
+    void mark_answered() noexcept {
+        if (just_answered_) return;
+        try {
+            asio::post(executor_, [self = weak_from_this()] {
+                if (auto p = self.lock()) p->just_answered_ = false;
+            });
+            just_answered_ = true;
+        } catch (...) {
+            // Without the reset the flag must not be set: the check then simply runs.
         }
     }
 
@@ -622,6 +645,7 @@ private:
     bool can_cork_ = true;
     std::size_t batch_ = 0;       ///< Statements sent in the current corked turn.
     std::size_t last_batch_ = 0;  ///< ... and in the last one (0 before the first).
+    bool just_answered_ = false;  ///< See mark_answered().
     std::mutex teardown_mutex_;
     std::deque<pg_slot> slots_{};
     std::unordered_map<statement_key, cached_statement, statement_hash, statement_equal> statements_{};
@@ -690,7 +714,8 @@ bool pg_shared_connections::shareable(std::string_view sql, const Params& params
     // the simple protocol on a connection of their own. The first word, after blanks and comments:
     std::size_t i = 0;
     for (;;) {
-        while (i < sql.size() && is_blank(sql[i])) ++i;
+        while (i < sql.size() && is_blank(sql[i]))
+            ++i;
         if (sql.substr(i, 2) == "--") {
             i = sql.find('\n', i);
             if (i == std::string_view::npos) return false;
@@ -753,11 +778,11 @@ void pg_shared_connections::close_all() noexcept {
         closed_ = true;
         all.swap(by_loop_);
     }
-    for (auto& [loop, p] : all) p->close();
+    for (auto& [loop, p] : all)
+        p->close();
 }
 
-Task<std::optional<exec_result>> pg_shared_connections::run(std::string_view sql, const Params& params,
-                                                           RowSink* sink) {
+Task<std::optional<exec_result>> pg_shared_connections::run(std::string_view sql, const Params& params, RowSink* sink) {
     const asio::any_io_executor ex = co_await asio::this_coro::executor;
     asio::execution_context* const loop = &asio::query(ex, asio::execution::context);
     const pg_params bound{params};

@@ -12,7 +12,9 @@ namespace zephyr::db::detail {
 
 namespace {
 
-std::string_view excerpt(std::string_view text) { return text.substr(0, 100); }
+std::string_view excerpt(std::string_view text) {
+    return text.substr(0, 100);
+}
 
 int hex_digit(char c) noexcept {
     if (c >= '0' && c <= '9') return c - '0';
@@ -25,7 +27,9 @@ int hex_digit(char c) noexcept {
 
 // ---- pg_row -------------------------------------------------------------------------------------------------
 
-std::size_t pg_row::size() const noexcept { return static_cast<std::size_t>(PQnfields(res_)); }
+std::size_t pg_row::size() const noexcept {
+    return static_cast<std::size_t>(columns_);
+}
 
 std::string_view pg_row::name(std::size_t column) const noexcept {
     if (column >= size()) return {};
@@ -38,15 +42,32 @@ bool pg_row::is_null(std::size_t column) const noexcept {
     return column < size() && PQgetisnull(res_, row_, static_cast<int>(column)) == 1;
 }
 
-std::string_view pg_row::text(std::size_t column) const {
-    if (column >= size()) fail(column, fmt::format("no such column (the result has {})", size()));
-    const int c = static_cast<int>(column);
-    if (PQgetisnull(res_, row_, c)) fail(column, "is NULL; read it into a std::optional");
-    return {PQgetvalue(res_, row_, c), static_cast<std::size_t>(PQgetlength(res_, row_, c))};
+void pg_row::no_column(std::size_t column) const {
+    fail(column, fmt::format("no such column (the result has {})", size()));
+}
+
+void pg_row::null_column(std::size_t column) const {
+    fail(column, "is NULL; read it into a std::optional");
 }
 
 std::int64_t pg_row::get_int(std::size_t column) const {
     const std::string_view t = text(column);
+    // The common case first: an optional minus and at most 18 digits, which cannot overflow. Anything else
+    // (longer, a plus sign, not a number) goes through from_chars and its errors.
+    if (!t.empty() && t.size() <= 19) {
+        const bool negative = t[0] == '-';
+        const std::size_t first = negative ? 1 : 0;
+        if (t.size() - first <= 18 && t.size() > first) {
+            std::int64_t v = 0;
+            std::size_t i = first;
+            for (; i < t.size(); ++i) {
+                const unsigned digit = static_cast<unsigned>(t[i]) - '0';
+                if (digit > 9) break;
+                v = v * 10 + static_cast<std::int64_t>(digit);
+            }
+            if (i == t.size()) return negative ? -v : v;
+        }
+    }
     std::int64_t v = 0;
     const auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
     if (ec == std::errc::result_out_of_range)
@@ -61,8 +82,7 @@ double pg_row::get_double(std::size_t column) const {
     double v = 0;
     // from_chars also takes PostgreSQL's "NaN", "Infinity" and "-Infinity" (case-insensitive inf/nan).
     const auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
-    if (ec == std::errc::result_out_of_range)
-        fail(column, fmt::format("'{}' does not fit a double", excerpt(t)));
+    if (ec == std::errc::result_out_of_range) fail(column, fmt::format("'{}' does not fit a double", excerpt(t)));
     if (ec != std::errc{} || end != t.data() + t.size() || t.empty())
         fail(column, fmt::format("'{}' is not a number", excerpt(t)));
     return v;
@@ -75,7 +95,9 @@ bool pg_row::get_bool(std::size_t column) const {
     fail(column, fmt::format("'{}' is not a boolean", excerpt(t)));
 }
 
-std::string_view pg_row::get_text(std::size_t column) const { return text(column); }
+std::string_view pg_row::get_text(std::size_t column) const {
+    return text(column);
+}
 
 std::string pg_row::get_bytes(std::size_t column) const {
     const std::string_view t = text(column);
@@ -126,9 +148,8 @@ pg_params::pg_params(const Params& params) {
         const Value& v = params[i];
         // Parameter types are fixed when a statement is prepared: the cache key includes them.
         static constexpr char kind_letters[] = {'n', 'b', 'i', 'r', 't', 'B', 'T'};
-        const bool big = v.type() == Value::kind::integer &&
-                         (v.as_int() < std::numeric_limits<std::int32_t>::min() ||
-                          v.as_int() > std::numeric_limits<std::int32_t>::max());
+        const bool big = v.type() == Value::kind::integer && (v.as_int() < std::numeric_limits<std::int32_t>::min() ||
+                                                              v.as_int() > std::numeric_limits<std::int32_t>::max());
         signature_.push_back(big ? 'I' : kind_letters[static_cast<int>(v.type())]);
         switch (v.type()) {
             case Value::kind::null:
@@ -137,7 +158,9 @@ pg_params::pg_params(const Params& params) {
                 formats_.push_back(0);
                 types_.push_back(0);
                 break;
-            case Value::kind::boolean: add_converted(v.as_bool() ? "t" : "f", pg_bool_oid); break;
+            case Value::kind::boolean:
+                add_converted(v.as_bool() ? "t" : "f", pg_bool_oid);
+                break;
             case Value::kind::integer: {
                 char buf[24];
                 const auto r = std::to_chars(buf, buf + sizeof buf, v.as_int());
@@ -211,7 +234,8 @@ errc pg_error_kind(std::string_view s) noexcept {
 
 std::string pg_clean_message(const char* message, std::string_view password) {
     std::string m = message ? message : "";
-    while (!m.empty() && (m.back() == '\n' || m.back() == ' ' || m.back() == '\r')) m.pop_back();
+    while (!m.empty() && (m.back() == '\n' || m.back() == ' ' || m.back() == '\r'))
+        m.pop_back();
     // libpq does not print passwords, but a message must never be the way one leaks into a log.
     if (!password.empty())
         for (std::size_t at = m.find(password); at != std::string::npos; at = m.find(password, at + 3))

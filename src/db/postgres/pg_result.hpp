@@ -34,7 +34,7 @@ inline constexpr Oid pg_timestamptz_oid = 1184;
 /// One row of a text-format result. Repointed at the next row with at() so one object serves a whole result.
 class pg_row final : public Row {
 public:
-    pg_row(const PGresult* res, int row) noexcept : res_{res}, row_{row} {}
+    pg_row(const PGresult* res, int row) noexcept : res_{res}, row_{row}, columns_{PQnfields(res)} {}
     void at(int row) noexcept { row_ = row; }
 
     std::size_t size() const noexcept override;
@@ -47,11 +47,22 @@ public:
     std::string get_bytes(std::size_t column) const override;
 
 private:
-    /// The text of a column that exists and is not NULL (fails otherwise).
-    std::string_view text(std::size_t column) const;
+    /// The text of a column that exists and is not NULL (fails otherwise). Inline: every getter starts here.
+    std::string_view text(std::size_t column) const {
+        if (column >= static_cast<std::size_t>(columns_)) no_column(column);
+        const int c = static_cast<int>(column);
+        const char* value = PQgetvalue(res_, row_, c);
+        const int length = PQgetlength(res_, row_, c);
+        // libpq gives NULL as an empty value: only an empty one can be NULL.
+        if (length == 0 && PQgetisnull(res_, row_, c)) null_column(column);
+        return {value, static_cast<std::size_t>(length)};
+    }
+    [[noreturn]] void no_column(std::size_t column) const;
+    [[noreturn]] void null_column(std::size_t column) const;
 
     const PGresult* res_;
     int row_;
+    int columns_;  // PQnfields, asked once per result
 };
 
 /// The parameters of one statement as libpq's parallel arrays. Values point into `params` (or into strings

@@ -2,9 +2,9 @@
 // services/postgres.url). What is the same in every dialect is tested elsewhere; these are PostgreSQL's own
 // behaviours: types as libpq sends them, SQLSTATE mapping, prepared statements, single-row streaming, lost
 // connections. Every test uses its own tables, since ctest runs tests in parallel against one database.
-#include "db/integration/db_fixture.hpp"
 #include <zephyr/db.hpp>
 #include <zephyr/testing.hpp>
+#include "db/integration/db_fixture.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -57,7 +57,9 @@ using pg_test::sample;
 
 namespace {
 
-std::string pg_url() { return db_test::service_url("postgres"); }
+std::string pg_url() {
+    return db_test::service_url("postgres");
+}
 
 /// The URL with another password.
 std::string with_password(const std::string& url, std::string_view password) {
@@ -148,7 +150,8 @@ ZEPHYR_TEST(Postgres, round_trips_every_value_kind) {
         "real double precision NOT NULL, name text NOT NULL, data bytea NOT NULL, at timestamptz NOT NULL, "
         "maybe integer)");
     db::blob bytes;
-    for (int i = 0; i < 256; ++i) bytes.push_back(static_cast<std::byte>(i));
+    for (int i = 0; i < 256; ++i)
+        bytes.push_back(static_cast<std::byte>(i));
     const auto at = std::chrono::system_clock::time_point{std::chrono::microseconds{1'715'000'000'123'456}};
     const std::string unicode = "zß水🍌 \"quoted\" 'single' \\ back";
     auto r = co_await pool.execute(
@@ -207,9 +210,9 @@ ZEPHYR_TEST(Postgres, reads_server_side_types) {
     const auto epoch_plus = std::chrono::system_clock::time_point{std::chrono::seconds{86400}};
     EXPECT_EQ(co_await pool.scalar<std::chrono::system_clock::time_point>("SELECT '1970-01-02 00:00:00'::timestamp"),
               epoch_plus);
-    EXPECT_EQ(co_await pool.scalar<std::chrono::system_clock::time_point>(
-                  "SELECT '1970-01-02 02:00:00+02'::timestamptz"),
-              epoch_plus);
+    EXPECT_EQ(
+        co_await pool.scalar<std::chrono::system_clock::time_point>("SELECT '1970-01-02 02:00:00+02'::timestamptz"),
+        epoch_plus);
     const std::string zone = co_await pool.scalar<std::string>("SELECT current_setting('TimeZone')");
     EXPECT_TRUE(zone == "UTC" || zone == "Etc/UTC") << zone;
     EXPECT_EQ(co_await pool.scalar<std::string>("SELECT '2000-01-01 00:00:00+00'::timestamptz::text"),
@@ -220,8 +223,30 @@ ZEPHYR_TEST(Postgres, reads_server_side_types) {
     EXPECT_EQ(co_await pool.scalar<db::blob>("SELECT 'abc'::text"), abc);
     // A large bytea crosses the socket in many writes and reads.
     db::blob big(1 << 20);
-    for (std::size_t k = 0; k < big.size(); ++k) big[k] = static_cast<std::byte>(k * 7 % 251);
+    for (std::size_t k = 0; k < big.size(); ++k)
+        big[k] = static_cast<std::byte>(k * 7 % 251);
     EXPECT_EQ(co_await pool.scalar<db::blob>("SELECT ?::bytea", big), big);
+}
+
+ZEPHYR_TEST(Postgres, integers_are_read_exactly_or_refused) {
+    db::Pool pool{pg_url()};
+    // Around the fast path's limit of 18 digits, signs, and the ends of the 64-bit range.
+    for (const std::int64_t v : {std::int64_t{0}, std::int64_t{-1}, std::int64_t{7}, std::int64_t{-42},
+                                 std::int64_t{999'999'999'999'999'999}, std::int64_t{-999'999'999'999'999'999},
+                                 std::int64_t{1'000'000'000'000'000'000}, std::int64_t{-1'000'000'000'000'000'000},
+                                 std::numeric_limits<std::int64_t>::max(), std::numeric_limits<std::int64_t>::min()})
+        EXPECT_EQ(co_await pool.scalar<std::int64_t>("SELECT ?::bigint", v), v);
+    auto e = co_await expect_throw<db::Error>(pool.scalar<std::int64_t>("SELECT '9223372036854775808'::numeric"));
+    if (e) {
+        EXPECT_EQ(e->kind(), db::errc::bad_result);
+        EXPECT_NE(std::string{e->what()}.find("does not fit"), std::string::npos) << e->what();
+    }
+    for (const char* text : {"", "-", "--1", "12a", "+5", " 1", "1 ", "0x10", "1e3", "123456789012345678901234"}) {
+        auto bad = co_await expect_throw<db::Error>(pool.scalar<std::int64_t>("SELECT ?::text", std::string{text}));
+        if (bad) {
+            EXPECT_EQ(bad->kind(), db::errc::bad_result) << text;
+        }
+    }
 }
 
 ZEPHYR_TEST(Postgres, question_marks_and_injection_stay_text) {
@@ -250,16 +275,26 @@ ZEPHYR_TEST(Postgres, mapping_errors_name_the_column) {
         EXPECT_NE(std::string{e->what()}.find("NULL"), std::string::npos) << e->what();
     }
     e = co_await expect_throw<db::Error>(pool.scalar<std::int64_t>("SELECT 'abc'::text"));
-    if (e) { EXPECT_EQ(e->kind(), db::errc::bad_result); }
+    if (e) {
+        EXPECT_EQ(e->kind(), db::errc::bad_result);
+    }
     e = co_await expect_throw<db::Error>(pool.scalar<std::int64_t>("SELECT 1.5::numeric"));
-    if (e) { EXPECT_EQ(e->kind(), db::errc::bad_result); }
+    if (e) {
+        EXPECT_EQ(e->kind(), db::errc::bad_result);
+    }
     e = co_await expect_throw<db::Error>(pool.scalar<std::int16_t>("SELECT 100000"));
-    if (e) { EXPECT_EQ(e->kind(), db::errc::bad_result); }
+    if (e) {
+        EXPECT_EQ(e->kind(), db::errc::bad_result);
+    }
     // Text with a NUL byte cannot be PostgreSQL text: refused before sending, rather than cut short.
     e = co_await expect_throw<db::Error>(pool.scalar<std::string>("SELECT ?::text", std::string{"a\0b", 3}));
-    if (e) { EXPECT_EQ(e->kind(), db::errc::misuse); }
+    if (e) {
+        EXPECT_EQ(e->kind(), db::errc::misuse);
+    }
     e = co_await expect_throw<db::Error>(pool.execute("SELECT ?, ?", 1));
-    if (e) { EXPECT_EQ(e->kind(), db::errc::misuse); }
+    if (e) {
+        EXPECT_EQ(e->kind(), db::errc::misuse);
+    }
     // More parameters than the protocol can carry: refused by libpq, the connection is fine.
     std::string many = "SELECT 1 WHERE 1 IN (?";
     db::Params values;
@@ -270,7 +305,9 @@ ZEPHYR_TEST(Postgres, mapping_errors_name_the_column) {
     }
     many += ")";
     e = co_await expect_throw<db::Error>(pool.run(many, values, nullptr));
-    if (e) { EXPECT_EQ(e->kind(), db::errc::other) << e->what(); }
+    if (e) {
+        EXPECT_EQ(e->kind(), db::errc::other) << e->what();
+    }
     EXPECT_EQ(co_await pool.scalar<int>("SELECT 1"), 1);
 }
 
@@ -297,13 +334,19 @@ ZEPHYR_TEST(Postgres, sqlstates_map_to_error_types) {
     }
     auto fk = co_await expect_throw<db::foreign_key_violation>(
         pool.execute("INSERT INTO pgt_err_child VALUES (?, ?)", 1, 99));
-    if (fk) { EXPECT_EQ(fk->sqlstate(), "23503"); }
+    if (fk) {
+        EXPECT_EQ(fk->sqlstate(), "23503");
+    }
     auto notnull = co_await expect_throw<db::not_null_violation>(
         pool.execute("INSERT INTO pgt_err_parent (id, name) VALUES (?, ?)", 3, std::nullopt));
-    if (notnull) { EXPECT_EQ(notnull->sqlstate(), "23502"); }
+    if (notnull) {
+        EXPECT_EQ(notnull->sqlstate(), "23502");
+    }
     auto check = co_await expect_throw<db::check_violation>(
         pool.execute("INSERT INTO pgt_err_parent (id, age) VALUES (?, ?)", 4, -1));
-    if (check) { EXPECT_EQ(check->sqlstate(), "23514"); }
+    if (check) {
+        EXPECT_EQ(check->sqlstate(), "23514");
+    }
     // Syntax errors, with and without parameters (prepare fails / simple query fails).
     auto syntax = co_await expect_throw<db::Error>(pool.execute("SELEC 1 WHERE ? = 1", 1));
     if (syntax) {
@@ -312,9 +355,13 @@ ZEPHYR_TEST(Postgres, sqlstates_map_to_error_types) {
         EXPECT_NE(std::string{syntax->what()}.find("SQLSTATE 42601"), std::string::npos) << syntax->what();
     }
     syntax = co_await expect_throw<db::Error>(pool.execute("SELEC 1"));
-    if (syntax) { EXPECT_EQ(syntax->sqlstate(), "42601"); }
+    if (syntax) {
+        EXPECT_EQ(syntax->sqlstate(), "42601");
+    }
     auto missing = co_await expect_throw<db::Error>(pool.query<int>("SELECT * FROM pgt_no_such_table"));
-    if (missing) { EXPECT_EQ(missing->sqlstate(), "42P01"); }
+    if (missing) {
+        EXPECT_EQ(missing->sqlstate(), "42P01");
+    }
     // The same prepared statement fails and succeeds on the same connection.
     EXPECT_EQ((co_await pool.execute("INSERT INTO pgt_err_parent (id, email) VALUES (?, ?)", 5, "b@x")).affected_rows,
               1u);
@@ -367,7 +414,8 @@ ZEPHYR_TEST(Postgres, serialization_failure_deadlock_and_statement_timeout) {
             b_error = e.kind();
         }
         co_await b.rollback();  // lets `a` go on if `b` was the victim
-        for (int i = 0; i < 500 && !a_done; ++i) co_await sleep_for(10ms);
+        for (int i = 0; i < 500 && !a_done; ++i)
+            co_await sleep_for(10ms);
         EXPECT_TRUE(a_done);
         EXPECT_TRUE(a_error == db::errc::deadlock || b_error == db::errc::deadlock);
         co_await a.rollback();
@@ -377,7 +425,9 @@ ZEPHYR_TEST(Postgres, serialization_failure_deadlock_and_statement_timeout) {
         co_await tx.execute("SET LOCAL statement_timeout = 100");
         const auto started = std::chrono::steady_clock::now();
         auto e = co_await expect_throw<db::timeout>(tx.execute("SELECT pg_sleep(?)", 10));
-        if (e) { EXPECT_EQ(e->sqlstate(), "57014"); }
+        if (e) {
+            EXPECT_EQ(e->sqlstate(), "57014");
+        }
         EXPECT_LT(std::chrono::steady_clock::now() - started, 5s);
         co_await tx.rollback();
     }
@@ -402,8 +452,7 @@ ZEPHYR_TEST(Postgres, transactions_begin_with_their_options) {
         },
         db::tx_options{.isolation = db::isolation::repeatable_read});
     co_await pool.transaction([&](db::Tx& tx) -> Task<void> {
-        EXPECT_EQ(co_await tx.scalar<std::string>("SELECT current_setting('transaction_isolation')"),
-                  "read committed");
+        EXPECT_EQ(co_await tx.scalar<std::string>("SELECT current_setting('transaction_isolation')"), "read committed");
     });
 }
 
@@ -418,18 +467,21 @@ ZEPHYR_TEST(Postgres, prepared_statements_are_reused_and_bounded) {
     const std::int64_t before = co_await prepared();
     for (int i = 0; i < 50; ++i)
         EXPECT_EQ(co_await c.scalar<std::int64_t>("SELECT ?::bigint * 2 /* pgt_reuse */", i), 2 * i);
-    EXPECT_EQ(co_await c.scalar<std::int64_t>(
-                  "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE ?", "%pgt_reuse%"),
+    EXPECT_EQ(co_await c.scalar<std::int64_t>("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE ?",
+                                              "%pgt_reuse%"),
               1);
     // More distinct statements than the cache holds: old ones are evicted and deallocated on the server.
     std::vector<std::string> texts;
-    for (int i = 0; i < 300; ++i) texts.push_back("SELECT ?::int + " + std::to_string(i));
-    for (int i = 0; i < 300; ++i) EXPECT_EQ(co_await c.scalar<int>(texts[static_cast<std::size_t>(i)], 1), i + 1);
+    for (int i = 0; i < 300; ++i)
+        texts.push_back("SELECT ?::int + " + std::to_string(i));
+    for (int i = 0; i < 300; ++i)
+        EXPECT_EQ(co_await c.scalar<int>(texts[static_cast<std::size_t>(i)], 1), i + 1);
     const std::int64_t after = co_await prepared();
     EXPECT_LE(after - before, 256 + 16 + 2);
     EXPECT_GE(after - before, 200);
     // Evicted ones are prepared again when used again.
-    for (int i = 0; i < 10; ++i) EXPECT_EQ(co_await c.scalar<int>(texts[static_cast<std::size_t>(i)], 2), i + 2);
+    for (int i = 0; i < 10; ++i)
+        EXPECT_EQ(co_await c.scalar<int>(texts[static_cast<std::size_t>(i)], 2), i + 2);
 }
 
 ZEPHYR_TEST(Postgres, stale_prepared_statements_are_prepared_again) {
@@ -444,7 +496,9 @@ ZEPHYR_TEST(Postgres, stale_prepared_statements_are_prepared_again) {
     co_await c.execute("ALTER TABLE pgt_stale ADD COLUMN name text DEFAULT 'n'");
     auto rows = co_await c.query<std::tuple<int, std::string>>(select, 1);
     EXPECT_EQ(rows.size(), 1u);
-    if (!rows.empty()) { EXPECT_EQ(std::get<1>(rows[0]), "n"); }
+    if (!rows.empty()) {
+        EXPECT_EQ(std::get<1>(rows[0]), "n");
+    }
     // The server forgets every prepared statement (SQLSTATE 26000 on next use).
     co_await c.execute("DEALLOCATE ALL");
     EXPECT_EQ((co_await c.query<std::tuple<int, std::string>>(select, 1)).size(), 1u);
@@ -452,7 +506,9 @@ ZEPHYR_TEST(Postgres, stale_prepared_statements_are_prepared_again) {
     co_await c.execute("BEGIN");
     co_await c.execute("ALTER TABLE pgt_stale ADD COLUMN other int");
     auto e = co_await expect_throw<db::Error>(c.query<std::tuple<int, std::string>>(select, 1));
-    if (e) { EXPECT_EQ(e->sqlstate(), "0A000"); }
+    if (e) {
+        EXPECT_EQ(e->sqlstate(), "0A000");
+    }
     co_await c.execute("ROLLBACK");
     EXPECT_EQ((co_await c.query<std::tuple<int, std::string>>(select, 1)).size(), 1u);
     co_await c.execute("DROP TABLE pgt_stale");
@@ -465,7 +521,9 @@ ZEPHYR_TEST(Postgres, failing_sink_leaves_the_connection_usable) {
     // Text read into an integer fails in the middle of the result; the rest is drained.
     auto e = co_await expect_throw<db::Error>(
         c.query<std::int64_t>("SELECT CASE WHEN g = 3 THEN 'x' ELSE g::text END FROM generate_series(1, ?) g", 1000));
-    if (e) { EXPECT_EQ(e->kind(), db::errc::bad_result); }
+    if (e) {
+        EXPECT_EQ(e->kind(), db::errc::bad_result);
+    }
     EXPECT_EQ(co_await c.scalar<int>("SELECT ?::int", 5), 5);
     // The same with a streaming sink whose function throws.
     std::size_t seen = 0;
@@ -497,9 +555,11 @@ ZEPHYR_TEST(Postgres, for_each_streams_rows) {
     // Rows reach the function as they arrive: those before an error in the middle were already seen (a
     // buffered result would have failed as a whole).
     std::size_t seen = 0;
-    auto e = co_await expect_throw<db::Error>(pool.for_each<int>(
-        [&](int) { ++seen; }, "SELECT 1 / (? - g) FROM generate_series(1, 10000) g", 5000));
-    if (e) { EXPECT_EQ(e->sqlstate(), "22012"); }
+    auto e = co_await expect_throw<db::Error>(
+        pool.for_each<int>([&](int) { ++seen; }, "SELECT 1 / (? - g) FROM generate_series(1, 10000) g", 5000));
+    if (e) {
+        EXPECT_EQ(e->sqlstate(), "22012");
+    }
     EXPECT_GT(seen, 0u);
     EXPECT_LT(seen, 5000u);
 }
@@ -532,9 +592,13 @@ ZEPHYR_TEST(Postgres, copy_is_refused_and_the_connection_stays_usable) {
     co_await pool.execute("DROP TABLE IF EXISTS pgt_copy");
     co_await pool.execute("CREATE TABLE pgt_copy (id int)");
     auto e = co_await expect_throw<db::Error>(pool.execute("COPY pgt_copy FROM STDIN"));
-    if (e) { EXPECT_EQ(e->kind(), db::errc::misuse); }
+    if (e) {
+        EXPECT_EQ(e->kind(), db::errc::misuse);
+    }
     e = co_await expect_throw<db::Error>(pool.execute("COPY (SELECT g FROM generate_series(1, 50000) g) TO STDOUT"));
-    if (e) { EXPECT_EQ(e->kind(), db::errc::misuse); }
+    if (e) {
+        EXPECT_EQ(e->kind(), db::errc::misuse);
+    }
     EXPECT_EQ(co_await pool.scalar<std::int64_t>("SELECT count(*) FROM pgt_copy"), 0);
     co_await pool.execute("DROP TABLE pgt_copy");
 }
@@ -545,13 +609,15 @@ ZEPHYR_TEST(Postgres, concurrent_statements_share_the_pool) {
     int done = 0;
     int wrong = 0;
     auto one = [&](int i) -> Task<void> {
-        const auto [v, s] = co_await pool.query_one<std::tuple<int, std::string>>(
-            "SELECT ?::int, (pg_sleep(0.02))::text", i);
+        const auto [v, s] =
+            co_await pool.query_one<std::tuple<int, std::string>>("SELECT ?::int, (pg_sleep(0.02))::text", i);
         if (v != i) ++wrong;
         ++done;
     };
-    for (int i = 0; i < 20; ++i) asio::co_spawn(ex, one(i), asio::detached);
-    for (int i = 0; i < 1000 && done < 20; ++i) co_await sleep_for(10ms);
+    for (int i = 0; i < 20; ++i)
+        asio::co_spawn(ex, one(i), asio::detached);
+    for (int i = 0; i < 1000 && done < 20; ++i)
+        co_await sleep_for(10ms);
     EXPECT_EQ(done, 20);
     EXPECT_EQ(wrong, 0);
     EXPECT_LE(pool.stats().opened, 4u);
@@ -620,8 +686,10 @@ template <class F>
 Task<void> concurrently(int n, F f) {
     const auto ex = co_await asio::this_coro::executor;
     int done = 0;
-    for (int i = 0; i < n; ++i) asio::co_spawn(ex, counted(f, i, done), asio::detached);
-    for (int k = 0; k < 3000 && done < n; ++k) co_await sleep_for(5ms);
+    for (int i = 0; i < n; ++i)
+        asio::co_spawn(ex, counted(f, i, done), asio::detached);
+    for (int k = 0; k < 3000 && done < n; ++k)
+        co_await sleep_for(5ms);
     EXPECT_EQ(done, n);
 }
 
@@ -659,10 +727,12 @@ ZEPHYR_TEST(Postgres, shared_connection_pipelines_concurrent_statements) {
     co_await concurrently(200, one);
     EXPECT_EQ(wrong, 0);
     EXPECT_EQ(pids.size(), 200u);
-    if (!pids.empty()) { EXPECT_EQ(std::count(pids.begin(), pids.end(), pids.front()), 200); }
+    if (!pids.empty()) {
+        EXPECT_EQ(std::count(pids.begin(), pids.end(), pids.front()), 200);
+    }
     // One connection for all of them, and none taken from the pool.
-    EXPECT_EQ(co_await observer.scalar<std::int64_t>(
-                  "SELECT count(*) FROM pg_stat_activity WHERE application_name = ?", "pgt_pipeline"),
+    EXPECT_EQ(co_await observer.scalar<std::int64_t>("SELECT count(*) FROM pg_stat_activity WHERE application_name = ?",
+                                                     "pgt_pipeline"),
               1);
     EXPECT_EQ(pool.stats().opened, 0u);
     EXPECT_EQ(pool.stats().acquired, 0u);
@@ -685,10 +755,16 @@ ZEPHYR_TEST(Postgres, shared_connection_error_fails_only_its_statement) {
     auto one = [&](int i) -> Task<void> {
         try {
             switch (i % 4) {
-                case 0: co_await pool.execute("INSERT INTO pgt_pipe_err VALUES (?)", 1); break;
-                case 1: co_await pool.scalar<int>("SELECT 1 / (?::int - ?::int)", i, i); break;
+                case 0:
+                    co_await pool.execute("INSERT INTO pgt_pipe_err VALUES (?)", 1);
+                    break;
+                case 1:
+                    co_await pool.scalar<int>("SELECT 1 / (?::int - ?::int)", i, i);
+                    break;
                 // Its Parse fails, for every caller that sent it before the first answer came.
-                case 2: co_await pool.execute("SELEC ?::int /* pgt_pipe_err */", i); break;
+                case 2:
+                    co_await pool.execute("SELEC ?::int /* pgt_pipe_err */", i);
+                    break;
                 default:
                     if (co_await pool.scalar<int>("SELECT ?::int", i) == i) ++ok;
                     break;
@@ -840,7 +916,8 @@ TEST(Postgres, shared_connection_closes_with_its_event_loop) {
             co_await pool.scalar<int>("SELECT ?::int FROM pg_sleep(0.2)", i);
             ++finished;
         };
-        for (int i = 0; i < 20; ++i) asio::co_spawn(loop, slow(i), asio::detached);
+        for (int i = 0; i < 20; ++i)
+            asio::co_spawn(loop, slow(i), asio::detached);
         loop.run_for(50ms);
     }
     EXPECT_EQ(finished, 0);
@@ -910,10 +987,13 @@ TEST(Postgres, event_loop_of_several_threads_uses_pooled_connections) {
         }
         ++done;
     };
-    for (int i = 0; i < 100; ++i) asio::co_spawn(loop, worker(i), asio::detached);
+    for (int i = 0; i < 100; ++i)
+        asio::co_spawn(loop, worker(i), asio::detached);
     std::vector<std::thread> threads;
-    for (int t = 0; t < 3; ++t) threads.emplace_back([&] { loop.run(); });
-    for (auto& t : threads) t.join();
+    for (int t = 0; t < 3; ++t)
+        threads.emplace_back([&] { loop.run(); });
+    for (auto& t : threads)
+        t.join();
     EXPECT_EQ(done.load(), 100);
     EXPECT_EQ(failures.load(), 0);
     EXPECT_GE(pool.stats().acquired, 100u);
@@ -928,12 +1008,13 @@ ZEPHYR_TEST(Postgres, shared_connection_prepares_once_and_bounds_its_statements)
     const std::int64_t before = co_await prepared();
     for (int i = 0; i < 50; ++i)
         EXPECT_EQ(co_await pool.scalar<std::int64_t>("SELECT ?::bigint * 2 /* pgt_pipe_reuse */", i), 2 * i);
-    EXPECT_EQ(co_await pool.scalar<std::int64_t>(
-                  "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE ?", "%pgt_pipe_reuse%"),
+    EXPECT_EQ(co_await pool.scalar<std::int64_t>("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE ?",
+                                                 "%pgt_pipe_reuse%"),
               1);
     // More distinct statements than the cache holds, all at once: old ones are evicted and deallocated.
     std::vector<std::string> texts;
-    for (int i = 0; i < 300; ++i) texts.push_back("SELECT ?::int + " + std::to_string(i) + " /* pgt_pipe_many */");
+    for (int i = 0; i < 300; ++i)
+        texts.push_back("SELECT ?::int + " + std::to_string(i) + " /* pgt_pipe_many */");
     int wrong = 0;
     auto one = [&](int i) -> Task<void> {
         if (co_await pool.scalar<int>(texts[static_cast<std::size_t>(i)], 1) != i + 1) ++wrong;
@@ -944,7 +1025,8 @@ ZEPHYR_TEST(Postgres, shared_connection_prepares_once_and_bounds_its_statements)
     EXPECT_LE(after - before, 256 + 16 + 2);
     EXPECT_GE(after - before, 200);
     // Evicted ones are prepared again when used again.
-    for (int i = 0; i < 10; ++i) EXPECT_EQ(co_await pool.scalar<int>(texts[static_cast<std::size_t>(i)], 2), i + 2);
+    for (int i = 0; i < 10; ++i)
+        EXPECT_EQ(co_await pool.scalar<int>(texts[static_cast<std::size_t>(i)], 2), i + 2);
 }
 
 ZEPHYR_TEST(Postgres, shared_connection_prepares_stale_statements_again) {
@@ -958,14 +1040,17 @@ ZEPHYR_TEST(Postgres, shared_connection_prepares_stale_statements_again) {
     co_await pool.execute("ALTER TABLE pgt_pipe_stale ADD COLUMN name text DEFAULT 'n'");
     auto rows = co_await pool.query<std::tuple<int, std::string>>(select, 1);
     EXPECT_EQ(rows.size(), 1u);
-    if (!rows.empty()) { EXPECT_EQ(std::get<1>(rows[0]), "n"); }
+    if (!rows.empty()) {
+        EXPECT_EQ(std::get<1>(rows[0]), "n");
+    }
     co_await pool.execute("DROP TABLE pgt_pipe_stale");
 }
 
 ZEPHYR_TEST(Postgres, shared_connection_carries_large_statements_among_small_ones) {
     db::Pool pool{pg_url()};
     db::blob big(2 << 20);
-    for (std::size_t k = 0; k < big.size(); ++k) big[k] = static_cast<std::byte>(k * 13 % 251);
+    for (std::size_t k = 0; k < big.size(); ++k)
+        big[k] = static_cast<std::byte>(k * 13 % 251);
     int wrong = 0;
     auto one = [&](int i) -> Task<void> {
         try {
@@ -995,7 +1080,9 @@ ZEPHYR_TEST(Postgres, terminated_backend_is_connection_lost_then_replaced) {
         victim_pid = co_await c.scalar<int>("SELECT pg_backend_pid()");
         EXPECT_TRUE(co_await killer.scalar<bool>("SELECT pg_terminate_backend(?, 5000)", victim_pid));
         auto e = co_await expect_throw<db::connection_lost>(c.scalar<int>("SELECT ?::int", 1));
-        if (e) { EXPECT_EQ(e->http_status(), 503); }
+        if (e) {
+            EXPECT_EQ(e->http_status(), 503);
+        }
         // Broken for good: the next statement says so without touching the socket.
         auto again = co_await expect_throw<db::connection_lost>(c.execute("SELECT 1"));
         EXPECT_TRUE(again.has_value());
@@ -1013,7 +1100,9 @@ ZEPHYR_TEST(Postgres, closed_port_is_connection_lost_quickly) {
     const auto started = std::chrono::steady_clock::now();
     auto e = co_await expect_throw<db::connection_lost>(pool.execute("SELECT 1"));
     EXPECT_LT(std::chrono::steady_clock::now() - started, 2s);
-    if (e) { EXPECT_NE(std::string{e->what()}.find("127.0.0.1"), std::string::npos) << e->what(); }
+    if (e) {
+        EXPECT_NE(std::string{e->what()}.find("127.0.0.1"), std::string::npos) << e->what();
+    }
 }
 
 ZEPHYR_TEST(Postgres, silent_server_times_out) {
@@ -1038,7 +1127,9 @@ ZEPHYR_TEST(Postgres, host_names_are_resolved_off_the_event_loop) {
     EXPECT_EQ(co_await pool.scalar<int>("SELECT ?::int", 3), 3);
     db::Pool nowhere{with_host(pg_url(), "no-such-host.invalid"), db::pool_options{.connect_timeout = 3000ms}};
     auto e = co_await expect_throw<db::connection_lost>(nowhere.execute("SELECT 1"));
-    if (e) { EXPECT_NE(std::string{e->what()}.find("no-such-host.invalid"), std::string::npos) << e->what(); }
+    if (e) {
+        EXPECT_NE(std::string{e->what()}.find("no-such-host.invalid"), std::string::npos) << e->what();
+    }
 }
 
 ZEPHYR_TEST(Postgres, tries_each_host_of_a_list) {
