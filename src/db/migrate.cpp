@@ -29,7 +29,8 @@ std::string sha256_hex(std::string_view data) {
     if (EVP_Digest(data.data(), data.size(), digest, &size, EVP_sha256(), nullptr) != 1)
         throw std::runtime_error{"SHA-256 is not available"};
     std::string out;
-    for (unsigned i = 0; i < size; ++i) out += fmt::format("{:02x}", digest[i]);
+    for (unsigned i = 0; i < size; ++i)
+        out += fmt::format("{:02x}", digest[i]);
     return out;
 }
 
@@ -50,7 +51,8 @@ std::optional<std::string> section(const std::string& text, std::string_view kin
     std::string line;
     while (std::getline(in, line)) {
         std::string_view l{line};
-        while (!l.empty() && (l.back() == '\r' || l.back() == ' ')) l.remove_suffix(1);
+        while (!l.empty() && (l.back() == '\r' || l.back() == ' '))
+            l.remove_suffix(1);
         if (l.starts_with("-- migrate:")) {
             l.remove_prefix(11);
             const auto space = l.find(' ');
@@ -58,8 +60,10 @@ std::optional<std::string> section(const std::string& text, std::string_view kin
             const std::string_view dial = space == std::string_view::npos ? std::string_view{} : l.substr(space + 1);
             current = nullptr;
             if (k == kind) {
-                if (dial.empty()) current = &plain;
-                else if (dial == to_string(d)) current = &own;
+                if (dial.empty())
+                    current = &plain;
+                else if (dial == to_string(d))
+                    current = &own;
             }
             if (current) current->emplace();
             continue;
@@ -162,17 +166,39 @@ struct Migrator::impl {
         return out;
     }
 
+    static Task<bool> table_exists(Session& db, const std::string& table) {
+        const dialect d = db.dialect();
+        std::int64_t n = 0;
+        if (d == dialect::sqlite)
+            n = co_await db.scalar<std::int64_t>("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?",
+                                                 table);
+        else if (d == dialect::postgresql)
+            n = co_await db.scalar<std::int64_t>(
+                "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = "
+                "?",
+                table);
+        else
+            n = co_await db.scalar<std::int64_t>(
+                "SELECT count(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?",
+                table);
+        co_return n > 0;
+    }
+
     static Task<std::vector<applied_row>> read_applied(Session& db, const std::string& table) {
-        const std::string sql =
-            fmt::format("SELECT version, name, checksum, applied_at FROM {} ORDER BY version", detail::quote(table, db.dialect()));
-        auto rows = co_await db.query<std::tuple<std::int64_t, std::string, std::string, std::chrono::system_clock::time_point>>(sql);
+        const std::string sql = fmt::format("SELECT version, name, checksum, applied_at FROM {} ORDER BY version",
+                                            detail::quote(table, db.dialect()));
+        auto rows =
+            co_await db
+                .query<std::tuple<std::int64_t, std::string, std::string, std::chrono::system_clock::time_point>>(sql);
         std::vector<applied_row> out;
-        for (auto& [v, n, c, at] : rows) out.push_back(applied_row{v, std::move(n), std::move(c), at});
+        for (auto& [v, n, c, at] : rows)
+            out.push_back(applied_row{v, std::move(n), std::move(c), at});
         co_return out;
     }
 
     Task<void> ensure_table(Session& db) const {
-        for (const auto& sql : create_table_sql(versions_table(), db.dialect(), true)) co_await db.execute(sql);
+        for (const auto& sql : create_table_sql(versions_table(), db.dialect(), true))
+            co_await db.execute(sql);
     }
 
     // Runs `body` on one connection holding the migration lock (SQLite: inside one BEGIN IMMEDIATE transaction,
@@ -198,9 +224,10 @@ struct Migrator::impl {
             if (lock_error)
                 fail(fmt::format("another process has been migrating for {} s; giving up", o.lock_timeout.count()));
         } else if (d == dialect::mysql) {
-            const auto got = co_await c.scalar<std::optional<std::int64_t>>("SELECT GET_LOCK(?, ?)", lock_name,
-                                                                            static_cast<std::int64_t>(o.lock_timeout.count()));
-            if (got != 1) fail(fmt::format("another process has been migrating for {} s; giving up", o.lock_timeout.count()));
+            const auto got = co_await c.scalar<std::optional<std::int64_t>>(
+                "SELECT GET_LOCK(?, ?)", lock_name, static_cast<std::int64_t>(o.lock_timeout.count()));
+            if (got != 1)
+                fail(fmt::format("another process has been migrating for {} s; giving up", o.lock_timeout.count()));
         } else {
             co_await c.execute("PRAGMA foreign_keys = OFF");
             co_await c.execute("BEGIN IMMEDIATE");
@@ -245,7 +272,9 @@ struct Migrator::impl {
         try {
             if (s.is_file) {
                 const auto sql = section(s.text, up ? "up" : "down", d);
-                if (!sql) fail(fmt::format("migration {} has no '-- migrate:{}' section", label(s.version, s.name), up ? "up" : "down"));
+                if (!sql)
+                    fail(fmt::format("migration {} has no '-- migrate:{}' section", label(s.version, s.name),
+                                     up ? "up" : "down"));
                 if (!blank(*sql)) co_await c.execute(*sql);
             } else {
                 const migration_fn& f = up ? s.up : s.down;
@@ -254,8 +283,9 @@ struct Migrator::impl {
             }
             const std::string t = detail::quote(table, d);
             if (up)
-                co_await c.execute(fmt::format("INSERT INTO {} (version, name, checksum, applied_at) VALUES (?, ?, ?, ?)", t),
-                                   s.version, s.name, s.checksum, detail::stamp_now());
+                co_await c.execute(
+                    fmt::format("INSERT INTO {} (version, name, checksum, applied_at) VALUES (?, ?, ?, ?)", t),
+                    s.version, s.name, s.checksum, detail::stamp_now());
             else
                 co_await c.execute(fmt::format("DELETE FROM {} WHERE version = ?", t), s.version);
             if (own_tx) co_await c.execute("COMMIT");
@@ -272,7 +302,8 @@ struct Migrator::impl {
         try {
             std::rethrow_exception(error);
         } catch (const Error& e) {
-            raise(e.kind(), fmt::format("migration {} ({}) failed: {}", label(s.version, s.name), up ? "up" : "down", e.what()),
+            raise(e.kind(),
+                  fmt::format("migration {} ({}) failed: {}", label(s.version, s.name), up ? "up" : "down", e.what()),
                   e.sqlstate());
         }
     }
@@ -288,15 +319,18 @@ struct Migrator::impl {
         return i;
     }
 
-    std::vector<migration_info> merge(const std::map<std::int64_t, source>& src, const std::vector<applied_row>& applied) const {
+    std::vector<migration_info> merge(const std::map<std::int64_t, source>& src,
+                                      const std::vector<applied_row>& applied) const {
         std::map<std::int64_t, migration_info> all;
-        for (const auto& [v, s] : src) all[v] = info_of(&s, nullptr);
+        for (const auto& [v, s] : src)
+            all[v] = info_of(&s, nullptr);
         for (const auto& a : applied) {
             auto it = src.find(a.version);
             all[a.version] = info_of(it == src.end() ? nullptr : &it->second, &a);
         }
         std::vector<migration_info> out;
-        for (auto& [v, i] : all) out.push_back(std::move(i));
+        for (auto& [v, i] : all)
+            out.push_back(std::move(i));
         return out;
     }
 };
@@ -328,8 +362,10 @@ Migrator& Migrator::add_model(const table_def& table) {
 Task<std::vector<migration_info>> Migrator::status() {
     auto src = impl_->sources();
     Connection c = co_await impl_->pool->acquire();
-    co_await impl_->ensure_table(c);
-    auto applied = co_await impl::read_applied(c, impl_->o.table);
+    // A read: without the versions table nothing is applied yet (it is created by the first migrate).
+    std::vector<impl::applied_row> applied;
+    const bool exists = co_await impl::table_exists(c, impl_->o.table);
+    if (exists) applied = co_await impl::read_applied(c, impl_->o.table);
     co_return impl_->merge(src, applied);
 }
 
@@ -340,10 +376,12 @@ Task<std::vector<migration_info>> Migrator::migrate() {
         auto applied = co_await impl::read_applied(c, impl_->o.table);
         for (const auto& i : impl_->merge(src, applied)) {
             if (i.changed)
-                fail(fmt::format("migration {} changed after it was applied; restore it and add a new migration instead",
-                                 label(i.version, i.name)));
+                fail(
+                    fmt::format("migration {} changed after it was applied; restore it and add a new migration instead",
+                                label(i.version, i.name)));
             if (i.missing)
-                fail(fmt::format("migration {} was applied but its file is gone; restore it", label(i.version, i.name)));
+                fail(
+                    fmt::format("migration {} was applied but its file is gone; restore it", label(i.version, i.name)));
         }
         for (const auto& entry : src) {
             const auto& s = entry.second;
@@ -394,7 +432,8 @@ Task<void> Migrator::run_seed() {
             const std::string& run = sql ? *sql : text;
             if (!blank(run)) co_await tx.execute(run);
         }
-        for (auto& f : impl_->seeds) co_await f(tx);
+        for (auto& f : impl_->seeds)
+            co_await f(tx);
     });
 }
 
@@ -420,9 +459,11 @@ Task<std::string> Migrator::pending_changes() {
     for (dialect d : {dialect::sqlite, dialect::postgresql, dialect::mysql}) {
         auto [up, down] = schema_changes(live, impl_->models, d);
         text += fmt::format("\n-- migrate:up {}\n", to_string(d));
-        for (const auto& sql : up) text += sql + ";\n";
+        for (const auto& sql : up)
+            text += sql + ";\n";
         text += fmt::format("\n-- migrate:down {}\n", to_string(d));
-        for (const auto& sql : down) text += sql + ";\n";
+        for (const auto& sql : down)
+            text += sql + ";\n";
     }
     co_return text;
 }
@@ -475,7 +516,8 @@ int Migrator::run_command(const std::vector<std::string>& args, std::ostream& ou
         if (cmd == "migrate") {
             auto done = block_on(migrate());
             out << (done.empty() ? "Nothing to migrate.\n" : "");
-            for (const auto& i : done) out << "applied  " << label(i.version, i.name) << "\n";
+            for (const auto& i : done)
+                out << "applied  " << label(i.version, i.name) << "\n";
         } else if (cmd == "rollback") {
             std::size_t n = 1;
             if (args.size() == 2) {
@@ -487,12 +529,17 @@ int Migrator::run_command(const std::vector<std::string>& args, std::ostream& ou
             }
             auto done = block_on(rollback(n));
             out << (done.empty() ? "Nothing to roll back.\n" : "");
-            for (const auto& i : done) out << "reverted " << label(i.version, i.name) << "\n";
+            for (const auto& i : done)
+                out << "reverted " << label(i.version, i.name) << "\n";
         } else if (cmd == "status") {
             for (const auto& i : block_on(status())) {
                 out << fmt::format("{:<9}{}{}{}\n", i.applied ? "applied" : "pending", label(i.version, i.name),
-                                   i.applied_at ? fmt::format("  ({:%Y-%m-%d %H:%M:%S} UTC)", std::chrono::floor<std::chrono::seconds>(*i.applied_at)) : "",
-                                   i.changed ? "  CHANGED since applied" : i.missing ? "  MISSING file" : "");
+                                   i.applied_at ? fmt::format("  ({:%Y-%m-%d %H:%M:%S} UTC)",
+                                                              std::chrono::floor<std::chrono::seconds>(*i.applied_at))
+                                                : "",
+                                   i.changed   ? "  CHANGED since applied"
+                                   : i.missing ? "  MISSING file"
+                                               : "");
             }
         } else if (cmd == "reset") {
             block_on(reset());
@@ -502,7 +549,8 @@ int Migrator::run_command(const std::vector<std::string>& args, std::ostream& ou
             out << "Seeded.\n";
         } else if (cmd == "makemigrations") {
             auto path = block_on(make_migrations(args.size() == 2 ? args[1] : "auto"));
-            out << (path ? "wrote " + path->string() + "\n" : std::string{"No changes: the database matches the models.\n"});
+            out << (path ? "wrote " + path->string() + "\n"
+                         : std::string{"No changes: the database matches the models.\n"});
         } else if (cmd == "sql") {
             auto text = block_on(pending_changes());
             out << (text.empty() ? "-- No changes: the database matches the models.\n" : text);

@@ -118,10 +118,13 @@ std::string like_escape(std::string_view text) {
 
 std::string key_text(const Value& v) {
     switch (v.type()) {
-        case Value::kind::integer: return std::to_string(v.as_int());
+        case Value::kind::integer:
+            return std::to_string(v.as_int());
         case Value::kind::text:
-        case Value::kind::blob: return v.as_text();
-        default: return v.describe();
+        case Value::kind::blob:
+            return v.as_text();
+        default:
+            return v.describe();
     }
 }
 
@@ -136,9 +139,20 @@ expr<bool> column_in(std::string_view table, std::string_view column, const std:
     fragment f;
     if (from >= to) return expr<bool>{std::move(f.text("(1=0)"))};
     f.text("(").id(table, column).text(" IN (");
-    for (std::size_t i = from; i < to; ++i) f.text(i == from ? "" : ", ").param(keys[i]);
+    for (std::size_t i = from; i < to; ++i)
+        f.text(i == from ? "" : ", ").param(keys[i]);
     f.text("))");
     return expr<bool>{std::move(f)};
+}
+
+Task<void> advance_generated_key(Session& db, const table_def& t, const column_def& key, std::int64_t value) {
+    if (db.dialect() != dialect::postgresql || value <= 0) co_return;
+    // setval only when the sequence is behind (never moves it back); pg_sequence_last_value is NULL before the
+    // first nextval.
+    co_await db.execute(
+        "SELECT setval(s.seq, ?) FROM (SELECT pg_get_serial_sequence(?, ?)::regclass AS seq) s "
+        "WHERE s.seq IS NOT NULL AND ? > COALESCE(pg_sequence_last_value(s.seq), 0)",
+        value, quote(t.name, dialect::postgresql), key.name, value);
 }
 
 void missing_row(std::string_view table, const Value& key) {

@@ -88,10 +88,11 @@ TEST(db_query, select_with_conditions_order_and_limit) {
                  .where(col(&author::age) > 18 && col(&author::name).like("a%"))
                  .order_by(&author::created_at, db::desc)
                  .limit(20);
-    EXPECT_EQ(sql(q),
-              R"(SELECT "authors"."id", "authors"."name", "authors"."email", "authors"."age", "authors"."created_at", )"
-              R"("authors"."updated_at" FROM "authors" WHERE (("authors"."age" > ?) AND ("authors"."name" LIKE ? ESCAPE '\')) )"
-              R"(ORDER BY "authors"."created_at" DESC LIMIT ?)");
+    EXPECT_EQ(
+        sql(q),
+        R"(SELECT "authors"."id", "authors"."name", "authors"."email", "authors"."age", "authors"."created_at", )"
+        R"("authors"."updated_at" FROM "authors" WHERE (("authors"."age" > ?) AND ("authors"."name" LIKE ? ESCAPE '\')) )"
+        R"(ORDER BY "authors"."created_at" DESC LIMIT ?)");
     auto st = q.to_sql(dialect::postgresql);
     ASSERT_EQ(st.params.size(), 3u);
     EXPECT_EQ(st.params[0].as_int(), 18);
@@ -106,28 +107,41 @@ TEST(db_query, like_has_one_escape_character_everywhere) {
     auto st = db::select<tag>(col(&tag::id)).where(col(&tag::label).contains("50%_\\")).to_sql(dialect::mysql);
     EXPECT_EQ(st.sql, "SELECT `tags`.`id` FROM `tags` WHERE (`tags`.`label` LIKE ? ESCAPE '\\\\')");
     EXPECT_EQ(st.params[0].as_text(), "%50\\%\\_\\\\%");
-    EXPECT_EQ(db::select<tag>(col(&tag::id)).where(col(&tag::label).starts_with("a_")).to_sql(dialect::sqlite).params[0].as_text(),
+    EXPECT_EQ(db::select<tag>(col(&tag::id))
+                  .where(col(&tag::label).starts_with("a_"))
+                  .to_sql(dialect::sqlite)
+                  .params[0]
+                  .as_text(),
               "a\\_%");
+    EXPECT_EQ(db::select<tag>(col(&tag::id))
+                  .where(col(&tag::label).ends_with("%x"))
+                  .to_sql(dialect::sqlite)
+                  .params[0]
+                  .as_text(),
+              "%\\%x");
 }
 
 TEST(db_query, values_are_always_parameters) {
     const std::string hostile = "x' OR '1'='1'; DROP TABLE tags; --";
-    auto st = db::select<tag>().where(col(&tag::label) == hostile || col(&tag::label).in_({hostile})).to_sql(dialect::sqlite);
+    auto st =
+        db::select<tag>().where(col(&tag::label) == hostile || col(&tag::label).in_({hostile})).to_sql(dialect::sqlite);
     EXPECT_EQ(st.sql.find("DROP"), std::string::npos);
     EXPECT_EQ(st.params.size(), 2u);
     EXPECT_EQ(st.params[0].as_text(), hostile);
 }
 
 TEST(db_query, null_checks_in_between_and_not) {
-    EXPECT_EQ(sql(db::select<tag>(col(&tag::id)).where(col(&author::email).is_null() || col(&author::email).is_not_null())),
-              R"(SELECT "tags"."id" FROM "tags" WHERE (("authors"."email" IS NULL) OR ("authors"."email" IS NOT NULL)))");
+    EXPECT_EQ(
+        sql(db::select<tag>(col(&tag::id)).where(col(&author::email).is_null() || col(&author::email).is_not_null())),
+        R"(SELECT "tags"."id" FROM "tags" WHERE (("authors"."email" IS NULL) OR ("authors"."email" IS NOT NULL)))");
     EXPECT_EQ(sql(db::select<tag>(col(&tag::id)).where(col(&tag::id).in_(std::vector<int>{1, 2, 3}))),
               R"(SELECT "tags"."id" FROM "tags" WHERE ("tags"."id" IN (?, ?, ?)))");
     // An empty list matches nothing (IN () is not SQL).
     EXPECT_EQ(sql(db::select<tag>(col(&tag::id)).where(col(&tag::id).in_(std::vector<int>{}))),
               R"(SELECT "tags"."id" FROM "tags" WHERE (1=0))");
-    EXPECT_EQ(sql(db::select<tag>(col(&tag::id)).where(!col(&tag::id).between(1, 5) && col(&tag::id).not_in({7}))),
-              R"(SELECT "tags"."id" FROM "tags" WHERE ((NOT ("tags"."id" BETWEEN ? AND ?)) AND ("tags"."id" NOT IN (?))))");
+    EXPECT_EQ(
+        sql(db::select<tag>(col(&tag::id)).where(!col(&tag::id).between(1, 5) && col(&tag::id).not_in({7}))),
+        R"(SELECT "tags"."id" FROM "tags" WHERE ((NOT ("tags"."id" BETWEEN ? AND ?)) AND ("tags"."id" NOT IN (?))))");
 }
 
 TEST(db_query, joins_aggregates_group_by_having) {
@@ -140,7 +154,10 @@ TEST(db_query, joins_aggregates_group_by_having) {
     EXPECT_EQ(sql(q), R"(SELECT "authors"."name", COUNT("posts"."id"), AVG("posts"."score") FROM "authors" )"
                       R"(JOIN "posts" ON ("posts"."author_id" = "authors"."id") GROUP BY "authors"."name" )"
                       R"(HAVING (COUNT("posts"."id") >= ?) ORDER BY COUNT("posts"."id") DESC)");
-    EXPECT_EQ(sql(db::select<author>().left_join<post>(col(&post::author_id) == col(&author::id)).where(col(&post::id).is_null()).distinct(),
+    EXPECT_EQ(sql(db::select<author>()
+                      .left_join<post>(col(&post::author_id) == col(&author::id))
+                      .where(col(&post::id).is_null())
+                      .distinct(),
                   dialect::sqlite)
                   .substr(0, 16),
               "SELECT DISTINCT ");
@@ -148,14 +165,18 @@ TEST(db_query, joins_aggregates_group_by_having) {
 
 TEST(db_query, subqueries_exists_and_raw_fragments) {
     auto busy = db::select<post>(col(&post::author_id)).where(col(&post::score) > 4.5);
-    EXPECT_EQ(sql(db::select<author>(col(&author::id)).where(col(&author::id).in_(busy))),
-              R"(SELECT "authors"."id" FROM "authors" WHERE ("authors"."id" IN (SELECT "posts"."author_id" FROM "posts" )"
-              R"(WHERE ("posts"."score" > ?))))");
+    EXPECT_EQ(
+        sql(db::select<author>(col(&author::id)).where(col(&author::id).in_(busy))),
+        R"(SELECT "authors"."id" FROM "authors" WHERE ("authors"."id" IN (SELECT "posts"."author_id" FROM "posts" )"
+        R"(WHERE ("posts"."score" > ?))))");
     EXPECT_EQ(sql(db::select<author>(col(&author::id)).where(db::exists(busy))),
               R"(SELECT "authors"."id" FROM "authors" WHERE EXISTS (SELECT "posts"."author_id" FROM "posts" WHERE )"
               R"(("posts"."score" > ?)))");
-    auto st = db::select<author>(col(&author::id)).where(db::raw("lower(\"authors\".\"name\") = ?", "ada") && col(&author::age) > 3).to_sql(dialect::postgresql);
-    EXPECT_EQ(st.sql, R"(SELECT "authors"."id" FROM "authors" WHERE (lower("authors"."name") = ? AND ("authors"."age" > ?)))");
+    auto st = db::select<author>(col(&author::id))
+                  .where(db::raw("lower(\"authors\".\"name\") = ?", "ada") && col(&author::age) > 3)
+                  .to_sql(dialect::postgresql);
+    EXPECT_EQ(st.sql,
+              R"(SELECT "authors"."id" FROM "authors" WHERE (lower("authors"."name") = ? AND ("authors"."age" > ?)))");
     ASSERT_EQ(st.params.size(), 2u);
     EXPECT_EQ(st.params[0].as_text(), "ada");
     EXPECT_EQ(st.params[1].as_int(), 3);
@@ -182,13 +203,19 @@ TEST(db_query, insert_update_delete_upsert_returning) {
 
     tag t{0, "c++"};
     auto up = db::insert(t).on_conflict(&tag::label).do_update(&tag::label);
-    EXPECT_EQ(sql(up), R"(INSERT INTO "tags" ("label") VALUES (?) ON CONFLICT ("label") DO UPDATE SET "label" = "excluded"."label")");
-    EXPECT_EQ(sql(up, dialect::mysql), "INSERT INTO `tags` (`label`) VALUES (?) ON DUPLICATE KEY UPDATE `label` = VALUES(`label`)");
+    EXPECT_EQ(
+        sql(up),
+        R"(INSERT INTO "tags" ("label") VALUES (?) ON CONFLICT ("label") DO UPDATE SET "label" = "excluded"."label")");
+    EXPECT_EQ(sql(up, dialect::mysql),
+              "INSERT INTO `tags` (`label`) VALUES (?) ON DUPLICATE KEY UPDATE `label` = VALUES(`label`)");
     EXPECT_EQ(sql(db::insert(t).on_conflict(&tag::label).do_nothing(), dialect::sqlite),
               R"(INSERT INTO "tags" ("label") VALUES (?) ON CONFLICT ("label") DO NOTHING)");
     EXPECT_EQ(sql(db::insert(std::vector<tag>{{0, "a"}, {0, "b"}})), R"(INSERT INTO "tags" ("label") VALUES (?), (?))");
 
-    auto u = db::update<author>().set(&author::age, col(&author::age) + 1).set(&author::email, std::nullopt).where(col(&author::id) == 3);
+    auto u = db::update<author>()
+                 .set(&author::age, col(&author::age) + 1)
+                 .set(&author::email, std::nullopt)
+                 .where(col(&author::id) == 3);
     EXPECT_EQ(sql(u), R"(UPDATE "authors" SET "age" = ("authors"."age" + ?), "email" = ? WHERE ("authors"."id" = ?))");
     EXPECT_EQ(sql(db::delete_from<tag>().where(col(&tag::id) > 5).returning(), dialect::sqlite),
               R"(DELETE FROM "tags" WHERE ("tags"."id" > ?) RETURNING "tags"."id", "tags"."label")");
@@ -202,8 +229,9 @@ TEST(db_query, insert_update_delete_upsert_returning) {
     b.id = 4;
     b.name = "b";
     const std::string all = sql(db::insert(b).on_conflict(&author::email).do_update_all(), dialect::sqlite);
-    EXPECT_EQ(all.substr(all.find(" DO UPDATE") + 1),
-              R"(DO UPDATE SET "name" = "excluded"."name", "age" = "excluded"."age", "updated_at" = "excluded"."updated_at")");
+    EXPECT_EQ(
+        all.substr(all.find(" DO UPDATE") + 1),
+        R"(DO UPDATE SET "name" = "excluded"."name", "age" = "excluded"."age", "updated_at" = "excluded"."updated_at")");
     // Rows that mix a generated key with given keys cannot share one statement.
     EXPECT_THROW((void)db::insert(std::vector<tag>{{0, "a"}, {7, "b"}}).to_sql(dialect::sqlite), db::Error);
 }
@@ -211,11 +239,12 @@ TEST(db_query, insert_update_delete_upsert_returning) {
 TEST(db_query, ddl_per_dialect) {
     const auto pg = db::create_table_sql(db::schema_of<post>(), dialect::postgresql);
     ASSERT_EQ(pg.size(), 2u);
-    EXPECT_EQ(pg[0], "CREATE TABLE \"posts\" (\n  \"id\" BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,\n"
-                     "  \"author_id\" BIGINT NOT NULL,\n  \"title\" TEXT NOT NULL,\n  \"body\" TEXT,\n"
-                     "  \"score\" DOUBLE PRECISION NOT NULL,\n  \"state\" TEXT NOT NULL,\n"
-                     "  CONSTRAINT \"posts_author_id_fkey\" FOREIGN KEY (\"author_id\") REFERENCES \"authors\" (\"id\") "
-                     "ON DELETE CASCADE\n)");
+    EXPECT_EQ(pg[0],
+              "CREATE TABLE \"posts\" (\n  \"id\" BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,\n"
+              "  \"author_id\" BIGINT NOT NULL,\n  \"title\" TEXT NOT NULL,\n  \"body\" TEXT,\n"
+              "  \"score\" DOUBLE PRECISION NOT NULL,\n  \"state\" TEXT NOT NULL,\n"
+              "  CONSTRAINT \"posts_author_id_fkey\" FOREIGN KEY (\"author_id\") REFERENCES \"authors\" (\"id\") "
+              "ON DELETE CASCADE\n)");
     EXPECT_EQ(pg[1], R"(CREATE INDEX "posts_author_id_score_idx" ON "posts" ("author_id", "score"))");
     const auto my = db::create_table_sql(db::schema_of<author>(), dialect::mysql, true);
     EXPECT_NE(my[0].find("`id` BIGINT AUTO_INCREMENT PRIMARY KEY"), std::string::npos) << my[0];

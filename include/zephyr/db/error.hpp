@@ -30,6 +30,7 @@ enum class errc {
     bad_result,             ///< A result does not fit the requested C++ type (missing column, NULL, range).
     bad_url,                ///< The connection URL cannot be used.
     misuse,                 ///< The API was used wrongly (a finished transaction used again, ...).
+    invalid_argument,       ///< A value that typically comes from a request is out of range (page 0).
 };
 
 /// A readable name for an errc ("unique violation").
@@ -84,6 +85,15 @@ using connection_lost = detail::hinted_error<errc::connection_lost, 503>;
 using timeout = detail::hinted_error<errc::timeout, 503>;
 /// A row that must exist does not (HTTP 404).
 using not_found = detail::hinted_error<errc::not_found, 404>;
+
+/// A value that typically comes from the request is out of range, such as page 0 of paginate() (HTTP 400; the
+/// message, which names the value, is what the client sees).
+class invalid_argument : public Error, public status_hint {
+public:
+    explicit invalid_argument(std::string message) : Error{errc::invalid_argument, std::move(message)} {}
+    int http_status() const noexcept override { return 400; }
+    const char* client_message() const noexcept override { return what(); }
+};
 
 /// Throws the exception type that matches `kind` (unique_violation for errc::unique_violation, Error otherwise).
 [[noreturn]] void raise(errc kind, std::string message, std::string sqlstate = {});

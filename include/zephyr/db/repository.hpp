@@ -27,8 +27,8 @@ namespace zephyr::db {
 template <class T>
 struct page {
     std::vector<T> items;
-    std::int64_t total = 0;     ///< Rows over all pages.
-    std::int64_t number = 1;    ///< This page, from 1.
+    std::int64_t total = 0;   ///< Rows over all pages.
+    std::int64_t number = 1;  ///< This page, from 1.
     std::int64_t per_page = 0;
     std::int64_t pages() const noexcept { return per_page > 0 ? (total + per_page - 1) / per_page : 0; }
 };
@@ -64,6 +64,11 @@ void set_key(T& obj, std::string_view column, std::int64_t id) {
         if constexpr (std::is_integral_v<M> && !std::is_same_v<M, bool>) obj.*d.pointer = static_cast<M>(id);
     });
 }
+
+/// PostgreSQL: a row inserted with its own value for a generated key leaves the identity's sequence behind (the
+/// next generated key could collide with it), as MySQL's AUTO_INCREMENT and SQLite's rowid are not. Moves the
+/// sequence up to `value` when it is behind. Nothing on the other dialects.
+Task<void> advance_generated_key(Session& db, const table_def& t, const column_def& key, std::int64_t value);
 
 /// The generated key column of T when obj leaves it to the database (0), else null.
 template <class T>
@@ -157,7 +162,8 @@ Task<void> load_has_many(Session& db, std::vector<T>& rows, std::vector<C> T::*m
         std::vector<C> children = co_await q.all(db);
         for (auto& child : children) {
             if (const auto* idx = own.find(column_value(child, r.foreign_key)))
-                for (std::size_t i : *idx) (rows[i].*m).push_back(child);
+                for (std::size_t i : *idx)
+                    (rows[i].*m).push_back(child);
         }
     }
 }
@@ -171,7 +177,8 @@ Task<void> load_belongs_to(Session& db, std::vector<T>& rows, std::optional<P> T
         std::vector<P> parents = co_await select<P>().where(column_in(p.name, p.key(), own.keys, from, to)).all(db);
         for (auto& parent : parents) {
             if (const auto* idx = own.find(column_value(parent, p.key())))
-                for (std::size_t i : *idx) rows[i].*m = parent;
+                for (std::size_t i : *idx)
+                    rows[i].*m = parent;
         }
     }
 }
@@ -210,7 +217,8 @@ Task<void> load_many_to_many(Session& db, std::vector<T>& rows, std::vector<C> T
         for (auto& [owner, child] : sink.rows) {
             auto it = own.rows.find(owner);
             if (it == own.rows.end()) continue;
-            for (std::size_t i : it->second) (rows[i].*m).push_back(child);
+            for (std::size_t i : it->second)
+                (rows[i].*m).push_back(child);
         }
     }
 }
@@ -230,7 +238,8 @@ loader<T> make_loader(Member T::*m) {
             if (r.kind == relation_kind::has_many)
                 return [m, r](Session& db, std::vector<T>& rows) { return load_has_many<T, Other>(db, rows, m, r); };
             if (r.kind == relation_kind::many_to_many)
-                return [m, r](Session& db, std::vector<T>& rows) { return load_many_to_many<T, Other>(db, rows, m, r); };
+                return
+                    [m, r](Session& db, std::vector<T>& rows) { return load_many_to_many<T, Other>(db, rows, m, r); };
         } else {
             if (r.kind == relation_kind::belongs_to)
                 return [m, r](Session& db, std::vector<T>& rows) { return load_belongs_to<T, Other>(db, rows, m, r); };
@@ -240,6 +249,50 @@ loader<T> make_loader(Member T::*m) {
         static_assert(is_relation_shape<Member>::value,
                       "with()/load(): the member must be a relation (std::vector<Model> or std::optional<Model>)");
     }
+}
+
+/// Loads `first` into the rows, then `then` into all the related rows it brought, which are moved out of their
+/// owners for it and back after.
+template <class T, class Member, class Child>
+Task<void> load_nested(Session& db, std::vector<T>& rows, Member T::*m, loader<T> first,
+                       std::vector<loader<Child>> then) {
+    co_await first(db, rows);
+    std::vector<Child> flat;
+    for (T& row : rows) {
+        Member& related = row.*m;
+        if constexpr (std::is_same_v<Member, std::optional<Child>>) {
+            if (related) flat.push_back(std::move(*related));
+        } else {
+            for (Child& c : related)
+                flat.push_back(std::move(c));
+        }
+    }
+    for (auto& load : then)
+        co_await load(db, flat);
+    std::size_t next = 0;
+    for (T& row : rows) {
+        Member& related = row.*m;
+        if constexpr (std::is_same_v<Member, std::optional<Child>>) {
+            if (related) *related = std::move(flat[next++]);
+        } else {
+            for (Child& c : related)
+                c = std::move(flat[next++]);
+        }
+    }
+}
+
+template <class T, class Member, class... Next>
+loader<T> make_loader(const nested_relation<T, Member, Next...>& n) {
+    static_assert(is_relation_shape<Member>::value,
+                  "nested(): the first member must be a relation (std::vector<Model> or std::optional<Model>)");
+    using Child = typename Member::value_type;
+    loader<T> first = make_loader<T>(n.member);
+    std::vector<loader<Child>> then;
+    std::apply([&](const auto&... next) { (then.push_back(make_loader<Child>(next)), ...); }, n.next);
+    Member T::*m = n.member;
+    return [m, first = std::move(first), then = std::move(then)](Session& db, std::vector<T>& rows) {
+        return load_nested<T, Member, Child>(db, rows, m, first, then);
+    };
 }
 
 }  // namespace detail
@@ -260,8 +313,7 @@ Task<T> get(Session& db, const K& key) {
 
 /// The first row whose column `m` equals `v`, or nullopt.
 template <model_type T, class M, class V>
-    requires comparable_with<M, V>
-Task<std::optional<T>> find_by(Session& db, M T::*m, const V& v) {
+requires comparable_with<M, V> Task<std::optional<T>> find_by(Session& db, M T::*m, const V& v) {
     return select<T>().where(col(m) == v).first(db);
 }
 
@@ -270,7 +322,8 @@ template <model_type T>
 Task<std::vector<T>> all(Session& db) {
     const table_def& t = schema_of<T>();
     auto q = select<T>();
-    for (const auto& k : t.primary_key) q.order_by(expr<int>{detail::fragment{}.id(t.name, k)});
+    for (const auto& k : t.primary_key)
+        q.order_by(expr<int>{detail::fragment{}.id(t.name, k)});
     return q.all(db);
 }
 
@@ -294,7 +347,8 @@ Task<bool> exists(Session& db, const expr<bool>& condition) {
 }
 
 /// Inserts `obj`; sets its generated key (when it was 0) and its timestamps (the creation time only when it
-/// was not set: imports keep theirs).
+/// was not set: imports keep theirs). A generated key given a value of its own keeps it, and later generated
+/// keys come after it, on every dialect.
 template <model_type T>
 Task<void> insert(Session& db, T& obj) {
     const table_def& t = schema_of<T>();
@@ -306,6 +360,11 @@ Task<void> insert(Session& db, T& obj) {
         co_await detail::insert_returning_key(db, obj, *key);
     } else {
         co_await db::insert(obj).execute(db);
+        const column_def* generated = t.primary_key.size() == 1 ? t.find(t.primary_key.front()) : nullptr;
+        if (generated && generated->auto_increment && db.dialect() == dialect::postgresql) {
+            const Value v = detail::column_value(obj, generated->name);
+            if (v.type() == Value::kind::integer) co_await detail::advance_generated_key(db, t, *generated, v.as_int());
+        }
     }
 }
 
@@ -341,38 +400,52 @@ Task<bool> remove(Session& db, const T& obj) {
 
 /// Deletes the row with this primary key; false when there was none.
 template <model_type T, class K>
-    requires(!std::is_same_v<std::decay_t<K>, T>)
-Task<bool> remove(Session& db, const K& key) {
+requires(!std::is_same_v<std::decay_t<K>, T>) Task<bool> remove(Session& db, const K& key) {
     const table_def& t = schema_of<T>();
-    const exec_result r =
-        co_await delete_from<T>().where(detail::column_equals(t.name, t.key(), field<std::decay_t<K>>::to_value(key))).execute(db);
+    const exec_result r = co_await delete_from<T>()
+                              .where(detail::column_equals(t.name, t.key(), field<std::decay_t<K>>::to_value(key)))
+                              .execute(db);
     co_return r.affected_rows > 0;
 }
 
 /// Page `number` (from 1) of `per_page` rows of a query, with the total count. Give the query an order_by():
-/// pages of an unordered query may overlap.
+/// pages of an unordered query may overlap. A page past the last has no items; a number or per_page below 1
+/// throws db::invalid_argument (HTTP 400 when it escapes a handler). Cap per_page yourself when it comes from
+/// the request.
 template <class T, class R>
 Task<page<R>> paginate(Session& db, select_query<T, R> q, std::int64_t number, std::int64_t per_page) {
-    if (number < 1 || per_page < 1)
-        throw Error{errc::misuse, "paginate(): page and per_page start at 1 (got " + std::to_string(number) + ", " +
-                                      std::to_string(per_page) + ")"};
+    if (number < 1) throw invalid_argument{"page numbers start at 1 (got " + std::to_string(number) + ")"};
+    if (per_page < 1) throw invalid_argument{"per_page must be at least 1 (got " + std::to_string(per_page) + ")"};
     page<R> out;
     out.number = number;
     out.per_page = per_page;
     out.total = co_await q.count(db);
-    if ((number - 1) * per_page < out.total) out.items = co_await q.limit(per_page).offset((number - 1) * per_page).all(db);
+    if ((number - 1) * per_page < out.total)
+        out.items = co_await q.limit(per_page).offset((number - 1) * per_page).all(db);
     co_return out;
 }
 
-/// Loads a relation of rows already read (one query for all of them).
+/// Loads a relation of rows already read (one query for all of them). `relation` is a member
+/// (`&author::posts`) or a db::nested() path.
 template <class T, class Member>
 Task<void> load(Session& db, std::vector<T>& rows, Member T::*relation) {
+    co_await detail::make_loader<T>(relation)(db, rows);
+}
+template <class T, class Member, class... Next>
+Task<void> load(Session& db, std::vector<T>& rows, nested_relation<T, Member, Next...> relation) {
     co_await detail::make_loader<T>(relation)(db, rows);
 }
 
 /// Loads a relation of one row.
 template <model_type T, class Member>
 Task<void> load(Session& db, T& row, Member T::*relation) {
+    std::vector<T> rows;
+    rows.push_back(std::move(row));
+    co_await detail::make_loader<T>(relation)(db, rows);
+    row = std::move(rows.front());
+}
+template <model_type T, class Member, class... Next>
+Task<void> load(Session& db, T& row, nested_relation<T, Member, Next...> relation) {
     std::vector<T> rows;
     rows.push_back(std::move(row));
     co_await detail::make_loader<T>(relation)(db, rows);

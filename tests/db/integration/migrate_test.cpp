@@ -48,7 +48,8 @@ protected:
     }
     std::vector<std::string> tables() {
         std::vector<std::string> out;
-        for (const auto& t : zephyr::block_on(migrator()->live_schema())) out.push_back(t.name);
+        for (const auto& t : zephyr::block_on(migrator()->live_schema()))
+            out.push_back(t.name);
         return out;
     }
     bool has_table(const std::string& name) {
@@ -86,12 +87,22 @@ TEST_P(migrations, apply_status_rollback_and_reset) {
     write("0001_notes.sql", create_notes);
     write("0002_labels.sql", create_labels);
     auto m = migrator();
+    // status is a read: before the first migrate it lists the files as pending and creates nothing.
+    auto before = zephyr::block_on(m->status());
+    ASSERT_EQ(before.size(), 2u);
+    EXPECT_FALSE(before[0].applied || before[1].applied);
+    const auto count_applied = [&] {
+        zephyr::block_on(pool_->scalar<std::int64_t>("SELECT count(*) FROM zephyr_migrations"));
+    };
+    EXPECT_NE(error_of(count_applied), "(no error)");  // no such table
     auto done = zephyr::block_on(m->migrate());
+    EXPECT_EQ(error_of(count_applied), "(no error)");
     ASSERT_EQ(done.size(), 2u);
     EXPECT_EQ(done[0].name, "notes");
     EXPECT_TRUE(has_table("notes"));
     EXPECT_TRUE(has_table("labels"));
-    EXPECT_EQ(zephyr::block_on(pool_->scalar<std::string>("SELECT body FROM notes WHERE id = 1")), "first; with a semicolon");
+    EXPECT_EQ(zephyr::block_on(pool_->scalar<std::string>("SELECT body FROM notes WHERE id = 1")),
+              "first; with a semicolon");
     EXPECT_TRUE(zephyr::block_on(m->migrate()).empty());  // nothing pending
 
     auto st = zephyr::block_on(m->status());
@@ -99,8 +110,9 @@ TEST_P(migrations, apply_status_rollback_and_reset) {
     EXPECT_TRUE(st[0].applied && st[1].applied);
     EXPECT_TRUE(st[1].applied_at.has_value());
 
-    write("0003_more.sql", "-- migrate:up\nALTER TABLE labels ADD COLUMN color VARCHAR(20);\n-- migrate:down\n"
-                           "ALTER TABLE labels DROP COLUMN color;\n");
+    write("0003_more.sql",
+          "-- migrate:up\nALTER TABLE labels ADD COLUMN color VARCHAR(20);\n-- migrate:down\n"
+          "ALTER TABLE labels DROP COLUMN color;\n");
     st = zephyr::block_on(m->status());
     ASSERT_EQ(st.size(), 3u);
     EXPECT_FALSE(st[2].applied);
@@ -126,8 +138,9 @@ TEST_P(migrations, changed_or_missing_files_stop_migrate) {
     zephyr::block_on(m->migrate());
     write("0001_notes.sql", std::string{create_notes} + "-- edited\n");
     write("0002_labels.sql", create_labels);
-    EXPECT_NE(error_of([&] { zephyr::block_on(m->migrate()); }).find("migration 0001_notes changed after it was applied"),
-              std::string::npos);
+    EXPECT_NE(
+        error_of([&] { zephyr::block_on(m->migrate()); }).find("migration 0001_notes changed after it was applied"),
+        std::string::npos);
     EXPECT_FALSE(has_table("labels"));  // nothing applied after the check failed
     EXPECT_TRUE(zephyr::block_on(m->status())[0].changed);
 
@@ -141,8 +154,9 @@ TEST_P(migrations, changed_or_missing_files_stop_migrate) {
 
 TEST_P(migrations, a_failing_migration_is_reported_and_rolled_back) {
     write("0001_notes.sql", create_notes);
-    write("0002_broken.sql", "-- migrate:up\nCREATE TABLE half (id INTEGER PRIMARY KEY);\nTHIS IS NOT SQL;\n"
-                             "-- migrate:down\nDROP TABLE half;\n");
+    write("0002_broken.sql",
+          "-- migrate:up\nCREATE TABLE half (id INTEGER PRIMARY KEY);\nTHIS IS NOT SQL;\n"
+          "-- migrate:down\nDROP TABLE half;\n");
     auto m = migrator();
     const std::string e = error_of([&] { zephyr::block_on(m->migrate()); });
     EXPECT_NE(e.find("migration 0002_broken (up) failed"), std::string::npos) << e;
@@ -160,16 +174,18 @@ TEST_P(migrations, a_failing_migration_is_reported_and_rolled_back) {
 }
 
 TEST_P(migrations, dialect_sections_and_cpp_steps) {
-    write("0001_kinds.sql",
-          "-- migrate:up\nCREATE TABLE kinds (name VARCHAR(20) NOT NULL);\n"
-          "-- migrate:up postgresql\nCREATE TABLE kinds (name VARCHAR(20) NOT NULL);\nINSERT INTO kinds VALUES ('pg');\n"
-          "-- migrate:up mysql\nCREATE TABLE kinds (name VARCHAR(20) NOT NULL);\nINSERT INTO kinds VALUES ('my');\n"
-          "-- migrate:up sqlite\nCREATE TABLE kinds (name VARCHAR(20) NOT NULL);\nINSERT INTO kinds VALUES ('lite');\n"
-          "-- migrate:down\nDROP TABLE kinds;\n");
+    write(
+        "0001_kinds.sql",
+        "-- migrate:up\nCREATE TABLE kinds (name VARCHAR(20) NOT NULL);\n"
+        "-- migrate:up postgresql\nCREATE TABLE kinds (name VARCHAR(20) NOT NULL);\nINSERT INTO kinds VALUES ('pg');\n"
+        "-- migrate:up mysql\nCREATE TABLE kinds (name VARCHAR(20) NOT NULL);\nINSERT INTO kinds VALUES ('my');\n"
+        "-- migrate:up sqlite\nCREATE TABLE kinds (name VARCHAR(20) NOT NULL);\nINSERT INTO kinds VALUES ('lite');\n"
+        "-- migrate:down\nDROP TABLE kinds;\n");
     auto m = migrator();
     // [cpp_migration]
-    m->add(2, "cpp_step", [](db::Session& s) -> Task<void> { co_await s.execute("INSERT INTO kinds VALUES (?)", "code"); },
-           [](db::Session& s) -> Task<void> { co_await s.execute("DELETE FROM kinds WHERE name = ?", "code"); });
+    m->add(
+        2, "cpp_step", [](db::Session& s) -> Task<void> { co_await s.execute("INSERT INTO kinds VALUES (?)", "code"); },
+        [](db::Session& s) -> Task<void> { co_await s.execute("DELETE FROM kinds WHERE name = ?", "code"); });
     // [cpp_migration]
     zephyr::block_on(m->migrate());
     const auto names = zephyr::block_on(pool_->query<std::string>("SELECT name FROM kinds ORDER BY name"));
@@ -178,13 +194,16 @@ TEST_P(migrations, dialect_sections_and_cpp_steps) {
     zephyr::block_on(m->rollback(1));
     EXPECT_EQ(zephyr::block_on(pool_->scalar<std::int64_t>("SELECT count(*) FROM kinds")), 1);
     m->add(2, "again", [](db::Session&) -> Task<void> { co_return; });
-    EXPECT_NE(error_of([&] { zephyr::block_on(m->status()); }).find("two migrations have version 2"), std::string::npos);
+    EXPECT_NE(error_of([&] { zephyr::block_on(m->status()); }).find("two migrations have version 2"),
+              std::string::npos);
 }
 
 TEST_P(migrations, two_processes_migrating_at_once_apply_each_migration_once) {
     for (int i = 1; i <= 6; ++i)
-        write(fmt::format("{:04}_t{}.sql", i, i),
-              fmt::format("-- migrate:up\nCREATE TABLE t{} (id INTEGER PRIMARY KEY);\n-- migrate:down\nDROP TABLE t{};\n", i, i));
+        write(
+            fmt::format("{:04}_t{}.sql", i, i),
+            fmt::format("-- migrate:up\nCREATE TABLE t{} (id INTEGER PRIMARY KEY);\n-- migrate:down\nDROP TABLE t{};\n",
+                        i, i));
     auto other_pool = std::make_shared<db::Pool>(database_->url(), db::pool_options{.max_size = 2});
     auto a = migrator();
     auto b = migrator(other_pool);
@@ -208,7 +227,8 @@ TEST_P(migrations, makemigrations_writes_what_brings_the_database_to_the_models)
     EXPECT_EQ(path->filename(), "0001_initial.sql");
     std::ifstream in{*path};
     const std::string text{std::istreambuf_iterator<char>{in}, std::istreambuf_iterator<char>{}};
-    for (const char* part : {"-- migrate:up sqlite", "-- migrate:up postgresql", "-- migrate:up mysql", "-- migrate:down mysql"})
+    for (const char* part :
+         {"-- migrate:up sqlite", "-- migrate:up postgresql", "-- migrate:up mysql", "-- migrate:down mysql"})
         EXPECT_NE(text.find(part), std::string::npos) << part;
     zephyr::block_on(m->migrate());
     EXPECT_TRUE(has_table("post_tags"));
@@ -226,8 +246,9 @@ TEST_P(migrations, makemigrations_writes_what_brings_the_database_to_the_models)
 
     // A changed model: a new nullable column with an index, a column dropped, one made nullable, a default.
     db::table_def v2 = db::schema_of<author>();
-    v2.columns.erase(std::remove_if(v2.columns.begin(), v2.columns.end(), [](const auto& c) { return c.name == "age"; }),
-                     v2.columns.end());
+    v2.columns.erase(
+        std::remove_if(v2.columns.begin(), v2.columns.end(), [](const auto& c) { return c.name == "age"; }),
+        v2.columns.end());
     v2.columns.push_back(db::column_def{.name = "bio", .type = db::column_type::text, .nullable = true});
     v2.columns.push_back(db::column_def{.name = "karma", .type = db::column_type::integer, .default_sql = "0"});
     for (auto& c : v2.columns)
@@ -258,7 +279,9 @@ TEST_P(migrations, seed_and_the_command_line) {
     write("0001_notes.sql", create_notes);
     write("seed.sql", "INSERT INTO notes (id, body) VALUES (2, 'seeded');\n");
     auto m = std::make_shared<db::Migrator>(pool_, db::migrator_options{.directory = dir_});
-    m->seed([](db::Session& s) -> Task<void> { co_await s.execute("INSERT INTO notes (id, body) VALUES (?, ?)", 3, "code"); });
+    m->seed([](db::Session& s) -> Task<void> {
+        co_await s.execute("INSERT INTO notes (id, body) VALUES (?, ?)", 3, "code");
+    });
     std::ostringstream out, err;
     EXPECT_EQ(m->run_command({"status"}, out, err), 0);
     EXPECT_NE(out.str().find("pending  0001_notes"), std::string::npos) << out.str();

@@ -13,19 +13,19 @@
 #include <map>
 
 namespace db = zephyr::db;
-using zephyr::Task;
 using db::col;
+using zephyr::Task;
 using namespace orm_test;
 
 // gtest's ASSERT_* return from the function; in a coroutine the early exit is co_return.
-#define CO_ASSERT_EQ(a, b)        \
-    do {                          \
-        EXPECT_EQ(a, b);          \
+#define CO_ASSERT_EQ(a, b)            \
+    do {                              \
+        EXPECT_EQ(a, b);              \
         if (!((a) == (b))) co_return; \
     } while (0)
-#define CO_ASSERT_GT(a, b)       \
-    do {                         \
-        EXPECT_GT(a, b);         \
+#define CO_ASSERT_GT(a, b)           \
+    do {                             \
+        EXPECT_GT(a, b);             \
         if (!((a) > (b))) co_return; \
     } while (0)
 #define CO_ASSERT_TRUE(a)    \
@@ -46,7 +46,8 @@ std::vector<T> list(Args&&... args) {
 }
 std::vector<tag> tags(std::vector<std::string> labels) {
     std::vector<tag> out;
-    for (auto& l : labels) out.push_back(tag{0, std::move(l)});
+    for (auto& l : labels)
+        out.push_back(tag{0, std::move(l)});
     return out;
 }
 
@@ -100,7 +101,8 @@ protected:
         ids["p1"] = p1.id;
         ids["p2"] = p2.id;
         ids["p3"] = p3.id;
-        const auto links = list<post_tag>(post_tag{p1.id, ids["c++"]}, post_tag{p1.id, ids["sql"]}, post_tag{p3.id, ids["sql"]});
+        const auto links =
+            list<post_tag>(post_tag{p1.id, ids["c++"]}, post_tag{p1.id, ids["sql"]}, post_tag{p3.id, ids["sql"]});
         co_await db::insert(links).execute(db);
     }
 
@@ -181,6 +183,32 @@ TEST_P(orm, update_save_and_remove) {
     });
 }
 
+TEST_P(orm, explicit_keys_are_kept_and_later_keys_follow_them) {
+    run([&]() -> Task<void> {
+        auto& db = *pool_;
+        author first{.name = "first"};
+        co_await db::insert(db, first);  // the sequence has been used once
+        author imported{.id = first.id + 100, .name = "imported"};
+        co_await db::insert(db, imported);
+        EXPECT_EQ(imported.id, first.id + 100);
+        author next{.name = "next"};
+        co_await db::insert(db, next);  // PostgreSQL's identity would hand out first.id + 1 .. and collide at +100
+        EXPECT_GT(next.id, imported.id);
+        author lower{.id = first.id + 50, .name = "lower"};
+        co_await db::insert(db, lower);  // below the sequence: it stays where it is
+        author after{.name = "after"};
+        co_await db::insert(db, after);
+        EXPECT_GT(after.id, next.id);
+        // save() of an object whose row is gone inserts it with its key, the same way.
+        author ghost{.id = after.id + 10, .name = "ghost"};
+        co_await db::save(db, ghost);
+        author last{.name = "last"};
+        co_await db::insert(db, last);
+        EXPECT_GT(last.id, ghost.id);
+        EXPECT_EQ(co_await db::count<author>(db), 7);
+    });
+}
+
 TEST_P(orm, query_builder_runs_the_same_everywhere) {
     run([&]() -> Task<void> {
         auto& db = *pool_;
@@ -190,12 +218,18 @@ TEST_P(orm, query_builder_runs_the_same_everywhere) {
         EXPECT_EQ(adults[0].name, "ada");
         EXPECT_EQ(adults[1].name, "cy");
 
-        auto a_names = co_await db::select<author>().where(col(&author::name).like("a%") || col(&author::age) > 50).order_by(&author::age, db::desc).all(db);
+        auto a_names = co_await db::select<author>()
+                           .where(col(&author::name).like("a%") || col(&author::age) > 50)
+                           .order_by(&author::age, db::desc)
+                           .all(db);
         CO_ASSERT_EQ(a_names.size(), 2u);
         EXPECT_EQ(a_names[0].name, "cy");
 
         EXPECT_EQ(co_await db::select<author>().where(col(&author::email).is_null()).count(db), 0);
-        EXPECT_EQ(co_await db::select<author>().where(col(&author::name).in_(list<std::string>("ada", "bob", "zed"))).count(db), 2);
+        EXPECT_EQ(co_await db::select<author>()
+                      .where(col(&author::name).in_(list<std::string>("ada", "bob", "zed")))
+                      .count(db),
+                  2);
         EXPECT_EQ(co_await db::select<author>().where(col(&author::name).in_(std::vector<std::string>{})).count(db), 0);
         EXPECT_EQ(co_await db::select<author>().where(col(&author::age).between(17, 36)).count(db), 2);
         EXPECT_TRUE(co_await db::exists<author>(db, col(&author::name) == "bob"));
@@ -210,12 +244,13 @@ TEST_P(orm, query_builder_runs_the_same_everywhere) {
         EXPECT_EQ(skip_two[0].name, "cy");
 
         // Aggregates over a join, grouped, read as a tuple.
-        auto per_author = co_await db::select<author>(col(&author::name), db::count(col(&post::id)), db::max(col(&post::score)))
-                              .join<post>(col(&post::author_id) == col(&author::id))
-                              .group_by(col(&author::name))
-                              .having(db::count(col(&post::id)) >= 1)
-                              .order_by(col(&author::name))
-                              .all(db);
+        auto per_author =
+            co_await db::select<author>(col(&author::name), db::count(col(&post::id)), db::max(col(&post::score)))
+                .join<post>(col(&post::author_id) == col(&author::id))
+                .group_by(col(&author::name))
+                .having(db::count(col(&post::id)) >= 1)
+                .order_by(col(&author::name))
+                .all(db);
         CO_ASSERT_EQ(per_author.size(), 2u);
         EXPECT_EQ(std::get<0>(per_author[0]), "ada");
         EXPECT_EQ(std::get<1>(per_author[0]), 2);
@@ -229,16 +264,27 @@ TEST_P(orm, query_builder_runs_the_same_everywhere) {
                         .all(db);
         CO_ASSERT_EQ(idle.size(), 1u);
         EXPECT_EQ(idle[0].name, "cy");
-        auto writers = co_await db::select<author>()
-                           .where(col(&author::id).in_(db::select<post>(col(&post::author_id)).where(col(&post::score) > 4.0)))
-                           .order_by(&author::name)
-                           .all(db);
+        auto writers =
+            co_await db::select<author>()
+                .where(col(&author::id).in_(db::select<post>(col(&post::author_id)).where(col(&post::score) > 4.0)))
+                .order_by(&author::name)
+                .all(db);
         CO_ASSERT_EQ(writers.size(), 2u);
         EXPECT_EQ(writers[1].name, "bob");
-        EXPECT_EQ(co_await db::select<author>().where(db::exists(db::select<post>(col(&post::id)).where(col(&post::author_id) == col(&author::id)))).count(db), 2);
+        auto silent = co_await db::select<author>()
+                          .where(col(&author::id).not_in(db::select<post>(col(&post::author_id))))
+                          .all(db);
+        CO_ASSERT_EQ(silent.size(), 1u);
+        EXPECT_EQ(silent[0].name, "cy");
+        EXPECT_EQ(
+            co_await db::select<author>()
+                .where(db::exists(db::select<post>(col(&post::id)).where(col(&post::author_id) == col(&author::id))))
+                .count(db),
+            2);
 
         // Enums and optional text come back as written.
-        auto published = co_await db::select<post>().where(col(&post::state) == status::published).order_by(&post::id).all(db);
+        auto published =
+            co_await db::select<post>().where(col(&post::state) == status::published).order_by(&post::id).all(db);
         CO_ASSERT_EQ(published.size(), 2u);
         EXPECT_EQ(published[0].title, "Coroutines");
         auto p2 = co_await db::get<post>(db, ids["p2"]);
@@ -250,13 +296,22 @@ TEST_P(orm, query_builder_runs_the_same_everywhere) {
         EXPECT_EQ(lower.size(), 1u);
 
         // update ... set with arithmetic, delete ... where.
-        auto r = co_await db::update<author>().set(&author::age, col(&author::age) + 1).where(col(&author::age) < 40).execute(db);
+        auto r = co_await db::update<author>()
+                     .set(&author::age, col(&author::age) + 1)
+                     .where(col(&author::age) < 40)
+                     .execute(db);
         EXPECT_EQ(r.affected_rows, 2u);
         EXPECT_EQ((co_await db::get<author>(db, ids["bob"])).age, 18);
         r = co_await db::delete_from<post>().where(col(&post::score) < 4.0).execute(db);
         EXPECT_EQ(r.affected_rows, 1u);
     });
 }
+
+struct bad_page {
+    int number;
+    int per_page;
+};
+constexpr bad_page bad_pages[] = {{0, 3}, {-1, 3}, {1, 0}};
 
 TEST_P(orm, paginate_counts_and_pages) {
     run([&]() -> Task<void> {
@@ -273,13 +328,21 @@ TEST_P(orm, paginate_counts_and_pages) {
         auto beyond = co_await db::paginate(db, db::select<tag>().order_by(&tag::label), 9, 3);
         EXPECT_TRUE(beyond.items.empty());
         EXPECT_EQ(beyond.total, 7);
-        bool thrown = false;
-        try {
-            (void)co_await db::paginate(db, db::select<tag>(), 0, 3);
-        } catch (const db::Error& e) {
-            thrown = e.kind() == db::errc::misuse;
+        // Numbers from a request that cannot name a page: a 400 that says which.
+        for (const bad_page& bad : bad_pages) {
+            const int number = bad.number;
+            const int per_page = bad.per_page;
+            std::string message;
+            int status = 0;
+            try {
+                (void)co_await db::paginate(db, db::select<tag>(), number, per_page);
+            } catch (const db::invalid_argument& e) {
+                message = e.client_message();
+                status = e.http_status();
+            }
+            EXPECT_EQ(status, 400);
+            EXPECT_NE(message.find(per_page == 0 ? "per_page" : "page"), std::string::npos) << message;
         }
-        EXPECT_TRUE(thrown);
     });
 }
 
@@ -317,7 +380,11 @@ TEST_P(orm, upsert_and_returning) {
         CO_ASSERT_EQ(removed.size(), 1u);
         EXPECT_EQ(removed[0].id, inserted[0].id);
         if (db.dialect() != db::dialect::mysql) {
-            auto renamed = co_await db::update<tag>().set(&tag::label, "z").where(col(&tag::id) == inserted[1].id).returning().all(db);
+            auto renamed = co_await db::update<tag>()
+                               .set(&tag::label, "z")
+                               .where(col(&tag::id) == inserted[1].id)
+                               .returning()
+                               .all(db);
             CO_ASSERT_EQ(renamed.size(), 1u);
             EXPECT_EQ(renamed[0].label, "z");
         }
@@ -341,6 +408,9 @@ TEST_P(orm, hostile_values_stay_data) {
         EXPECT_EQ(co_await db::count<author>(db, col(&author::name).like("a_")), 1);
         EXPECT_EQ(co_await db::count<author>(db, col(&author::name).like("a\\_")), 0);
         EXPECT_EQ(co_await db::count<author>(db, col(&author::name).starts_with("'); DROP")), 1);
+        EXPECT_EQ(co_await db::count<author>(db, col(&author::name).ends_with("` ?")), 1);
+        EXPECT_EQ(co_await db::count<author>(db, col(&author::name).ends_with("_")), 0);
+        EXPECT_EQ(co_await db::count<author>(db, col(&author::name).ends_with("b")), 1);
         EXPECT_EQ((co_await db::get<author>(db, a.id)).name, evil);
     });
 }
@@ -384,6 +454,58 @@ TEST_P(orm, eager_loading_is_one_query_per_relation) {
         db.statements = 0;
         co_await db::load(db, none, &author::posts);
         EXPECT_EQ(db.statements, 0);
+    });
+}
+
+TEST_P(orm, nested_eager_loading_is_one_query_per_relation_and_level) {
+    run([&]() -> Task<void> {
+        co_await seed();
+        counting_session db{*pool_};
+        // Authors, their posts, and those posts' tags and writers: four queries for any number of rows.
+        auto authors = co_await db::select<author>()
+                           .order_by(&author::name)
+                           .with(db::nested(&author::posts, &post::tags, &post::writer))
+                           .all(db);
+        EXPECT_EQ(db.statements, 4);
+        CO_ASSERT_EQ(authors.size(), 3u);
+        CO_ASSERT_EQ(authors[0].posts.size(), 2u);  // ada: Coroutines (2 tags), Pools (none)
+        EXPECT_EQ(authors[0].posts[0].title, "Coroutines");
+        EXPECT_EQ(authors[0].posts[0].tags.size(), 2u);
+        EXPECT_TRUE(authors[0].posts[1].tags.empty());
+        CO_ASSERT_TRUE(authors[0].posts[1].writer.has_value());
+        EXPECT_EQ(authors[0].posts[1].writer->name, "ada");
+        CO_ASSERT_EQ(authors[1].posts.size(), 1u);  // bob: one post tagged sql
+        CO_ASSERT_EQ(authors[1].posts[0].tags.size(), 1u);
+        EXPECT_EQ(authors[1].posts[0].tags[0].label, "sql");
+        EXPECT_TRUE(authors[2].posts.empty());
+
+        // Three levels, through a belongs_to: each post's writer with the writer's own posts.
+        db.statements = 0;
+        auto posts = co_await db::select<post>()
+                         .order_by(&post::id)
+                         .with(db::nested(&post::writer, &author::posts), &post::tags)
+                         .all(db);
+        EXPECT_EQ(db.statements, 4);
+        CO_ASSERT_EQ(posts.size(), 3u);
+        CO_ASSERT_TRUE(posts[0].writer.has_value());
+        EXPECT_EQ(posts[0].writer->posts.size(), 2u);
+        CO_ASSERT_TRUE(posts[2].writer.has_value());
+        EXPECT_EQ(posts[2].writer->posts.size(), 1u);
+        EXPECT_EQ(posts[0].tags.size(), 2u);
+
+        // db::load with a path, on rows already read and on one row; nested paths nest.
+        std::vector<author> some = co_await db::where<author>(db, col(&author::name) == "ada");
+        db.statements = 0;
+        co_await db::load(db, some, db::nested(&author::posts, db::nested(&post::writer, &author::posts)));
+        EXPECT_EQ(db.statements, 3);
+        CO_ASSERT_EQ(some.size(), 1u);
+        CO_ASSERT_EQ(some[0].posts.size(), 2u);
+        CO_ASSERT_TRUE(some[0].posts[0].writer.has_value());
+        EXPECT_EQ(some[0].posts[0].writer->posts.size(), 2u);
+        author bob = co_await db::get<author>(db, ids["bob"]);
+        co_await db::load(db, bob, db::nested(&author::posts, &post::tags));
+        CO_ASSERT_EQ(bob.posts.size(), 1u);
+        EXPECT_EQ(bob.posts[0].tags.size(), 1u);
     });
 }
 
