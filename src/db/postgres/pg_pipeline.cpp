@@ -191,6 +191,7 @@ class pg_pipeline : public std::enable_shared_from_this<pg_pipeline> {
 public:
     /// unsuitable: its event loop may be run by several threads (never opened; the loop's statements are not shared).
     enum class state { opening, open, broken, unsuitable };
+    using statement_map = std::unordered_map<statement_key, cached_statement, statement_hash, statement_equal>;
 
     pg_pipeline(std::weak_ptr<pg_shared_connections> owner, asio::execution_context* loop) noexcept
         : owner_{std::move(owner)}, loop_{loop} {}
@@ -287,8 +288,8 @@ public:
     /// earlier (which can turn out stale). Throws, with nothing sent, what is wrong with the statement (misuse,
     /// refused by libpq), or connection_lost.
     bool submit(std::string_view sql, const pg_params& bound, pg_entry& e) {
-        auto it = statements_.find(statement_key_view{sql, bound.signature()});
-        const bool fresh = it == statements_.end();
+        cached_statement* known = lookup(sql, bound.signature());
+        const bool fresh = known == nullptr;
         std::string text;
         if (fresh) {
             std::size_t count = 0;
@@ -305,21 +306,24 @@ public:
         if (!slots_.empty() || last_batch_ != 1) cork();
         if (corked_) ++batch_;
         if (pending_deallocate_.size() >= deallocate_batch) deallocate_pending();
+        auto it = statements_.end();
         if (fresh) {
             if (statements_.size() >= statement_cache_size) evict_oldest();
             it = statements_
                      .emplace(statement_key{std::string{sql}, bound.signature()},
                               cached_statement{++statement_counter_, 0, false, std::move(text)})
                      .first;
+            known = &it->second;
+            last_ = &*it;
         }
-        cached_statement& cached = it->second;
+        cached_statement& cached = *known;
         cached.last_used = ++use_clock_;
         const statement_name name{cached.number};
         PGconn* c = link.conn;
         bool sent = false;
         if (fresh) {
             if (!PQsendPrepare(c, name.c_str(), cached.text.c_str(), bound.size(), bound.types())) {
-                statements_.erase(it);
+                erase_statement(it);
                 send_failed(sql);
             }
             sent = PQsendQueryPrepared(c, name.c_str(), bound.size(), bound.values(), bound.lengths(), bound.formats(),
@@ -329,7 +333,7 @@ public:
                 // forget the statement (deallocated later, in case it was prepared).
                 if (PQstatus(c) == CONNECTION_OK && PQpipelineSync(c) == 1) slots_.push_back(pg_slot{});
                 pending_deallocate_.push_back(cached.number);
-                statements_.erase(it);
+                erase_statement(it);
             }
         } else if (!cached.ready) {
             sent = PQsendQueryParams(c, cached.text.c_str(), bound.size(), bound.types(), bound.values(),
@@ -578,8 +582,23 @@ private:
     void forget_statement(std::string_view sql, std::string_view signature, std::uint64_t number, bool exists) {
         auto it = statements_.find(statement_key_view{sql, signature});
         if (it == statements_.end() || it->second.number != number) return;  // already forgotten, or prepared anew
-        statements_.erase(it);
+        erase_statement(it);
         if (exists) pending_deallocate_.push_back(number);
+    }
+
+    /// The cached statement for this text and signature, or null. The last one found is checked first: a
+    /// caller that runs the same statement again and again skips hashing its text.
+    cached_statement* lookup(std::string_view sql, std::string_view signature) {
+        if (last_ && last_->first.sql == sql && last_->first.signature == signature) return &last_->second;
+        auto it = statements_.find(statement_key_view{sql, signature});
+        if (it == statements_.end()) return nullptr;
+        last_ = &*it;
+        return &it->second;
+    }
+
+    void erase_statement(statement_map::iterator it) {
+        if (last_ == &*it) last_ = nullptr;
+        statements_.erase(it);
     }
 
     void evict_oldest() {
@@ -587,7 +606,7 @@ private:
         for (auto i = statements_.begin(); i != statements_.end(); ++i)
             if (i->second.last_used < oldest->second.last_used) oldest = i;
         pending_deallocate_.push_back(oldest->second.number);
-        statements_.erase(oldest);
+        erase_statement(oldest);
     }
 
     /// Deallocates dropped statements on the server, in a Sync group of their own whose answers are dropped (a
@@ -648,7 +667,9 @@ private:
     bool just_answered_ = false;  ///< See mark_answered().
     std::mutex teardown_mutex_;
     std::deque<pg_slot> slots_{};
-    std::unordered_map<statement_key, cached_statement, statement_hash, statement_equal> statements_{};
+    statement_map statements_{};
+    statement_map::value_type* last_ = nullptr;  ///< The statement found last (nodes do not move on rehash).
+
     std::vector<std::uint64_t> pending_deallocate_{};
     std::uint64_t statement_counter_ = 0;
     std::uint64_t use_clock_ = 0;

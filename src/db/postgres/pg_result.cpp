@@ -128,7 +128,8 @@ std::string pg_row::get_bytes(std::size_t column) const {
 
 pg_params::pg_params(const Params& params) {
     const std::size_t n = params.size();
-    converted_.reserve(n);  // pointers into these strings are kept: the vector must never reallocate
+    numbers_.reserve(n);  // pointers into these are kept: the vectors must never reallocate
+    converted_.reserve(n);
     values_.reserve(n);
     lengths_.reserve(n);
     formats_.reserve(n);
@@ -137,6 +138,16 @@ pg_params::pg_params(const Params& params) {
     // Numbers, booleans and timestamps are sent with their type, so the server does not have to guess from
     // context (it guesses text inside CASE, VALUES lists and function arguments). Text stays untyped, so it
     // fits text, varchar, json or enum columns alike.
+    // Writes the text of a number (or a boolean) in place with `write(first, last)`, which returns its end.
+    auto add_number = [&](auto write, Oid type) {
+        char* text = numbers_.emplace_back().text;
+        char* end = write(text, text + sizeof(number_text::text) - 1);
+        *end = '\0';
+        values_.push_back(text);
+        lengths_.push_back(static_cast<int>(end - text));
+        formats_.push_back(0);
+        types_.push_back(type);
+    };
     auto add_converted = [&](std::string s, Oid type) {
         converted_.push_back(std::move(s));
         values_.push_back(converted_.back().c_str());
@@ -159,25 +170,24 @@ pg_params::pg_params(const Params& params) {
                 types_.push_back(0);
                 break;
             case Value::kind::boolean:
-                add_converted(v.as_bool() ? "t" : "f", pg_bool_oid);
+                add_number(
+                    [&](char* first, char*) {
+                        *first = v.as_bool() ? 't' : 'f';
+                        return first + 1;
+                    },
+                    pg_bool_oid);
                 break;
-            case Value::kind::integer: {
-                char buf[24];
-                const auto r = std::to_chars(buf, buf + sizeof buf, v.as_int());
+            case Value::kind::integer:
                 // int4 when it fits: it converts implicitly to int8 and numeric, and functions taking an
                 // integer (substr, pg_terminate_backend) accept it; int8 only for values that need it.
-                const bool fits = v.as_int() >= std::numeric_limits<std::int32_t>::min() &&
-                                  v.as_int() <= std::numeric_limits<std::int32_t>::max();
-                add_converted(std::string{buf, r.ptr}, fits ? pg_int4_oid : pg_int8_oid);
+                add_number([&](char* first, char* last) { return std::to_chars(first, last, v.as_int()).ptr; },
+                           big ? pg_int8_oid : pg_int4_oid);
                 break;
-            }
-            case Value::kind::real: {
+            case Value::kind::real:
                 // Shortest text that reads back as the same double; "inf", "-inf" and "nan" are accepted too.
-                char buf[32];
-                const auto r = std::to_chars(buf, buf + sizeof buf, v.as_real());
-                add_converted(std::string{buf, r.ptr}, pg_float8_oid);
+                add_number([&](char* first, char* last) { return std::to_chars(first, last, v.as_real()).ptr; },
+                           pg_float8_oid);
                 break;
-            }
             case Value::kind::text: {
                 const std::string& s = v.as_text();
                 // Text parameters travel as C strings: a NUL would silently cut the value short.

@@ -85,7 +85,11 @@ private:
     // Inline room for the usual few parameters: a statement's parameters cost no allocation.
     template <class T>
     using array = boost::container::small_vector<T, 8>;
-    array<std::string> converted_;  // text forms of numbers and timestamps; reserved, never reallocated
+    struct number_text {
+        char text[32];  // the longest: a double's shortest form, 24 characters
+    };
+    array<number_text> numbers_;    // text forms of numbers and booleans; reserved, never reallocated
+    array<std::string> converted_;  // text forms of timestamps; reserved, never reallocated
     array<const char*> values_;
     array<int> lengths_;
     array<int> formats_;
