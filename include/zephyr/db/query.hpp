@@ -181,41 +181,59 @@ public:
     /// SQL LIKE: `%` is any text, `_` one character, a backslash makes the next character literal (in every
     /// dialect). Case sensitivity is the column's (PostgreSQL: sensitive; MySQL, SQLite for ASCII: not).
     template <class V>
-    requires comparable_with<T, V> expr<bool> like(const V& pattern)
-    const { return like_value(field<std::decay_t<V>>::to_value(pattern)); }
+        requires comparable_with<T, V>
+    expr<bool> like(const V& pattern) const {
+        return like_value(field<std::decay_t<V>>::to_value(pattern));
+    }
     /// The column contains `text` literally (`%` and `_` in it are not wildcards): for search boxes.
     expr<bool> contains(std::string_view text) const {
         return like_value(Value{"%" + detail::like_escape(text) + "%"});
     }
-    expr<bool> starts_with(std::string_view text) const { return like_value(Value{detail::like_escape(text) + "%"}); }
-    expr<bool> ends_with(std::string_view text) const { return like_value(Value{"%" + detail::like_escape(text)}); }
+    expr<bool> starts_with(std::string_view text) const {
+        return like_value(Value{detail::like_escape(text) + "%"});
+    }
+    expr<bool> ends_with(std::string_view text) const {
+        return like_value(Value{"%" + detail::like_escape(text)});
+    }
 
     /// `col IN (?, ?, ...)` for the values of a range; an empty range matches nothing.
     template <std::ranges::input_range Range>
-    requires comparable_with<T, std::ranges::range_value_t<Range>> expr<bool> in_(const Range& values)
-    const { return in_list(values, false); }
+        requires comparable_with<T, std::ranges::range_value_t<Range>>
+    expr<bool> in_(const Range& values) const {
+        return in_list(values, false);
+    }
     template <class V>
-    requires comparable_with<T, V> expr<bool> in_(std::initializer_list<V> values)
-    const { return in_list(values, false); }
+        requires comparable_with<T, V>
+    expr<bool> in_(std::initializer_list<V> values) const {
+        return in_list(values, false);
+    }
     template <std::ranges::input_range Range>
-    requires comparable_with<T, std::ranges::range_value_t<Range>> expr<bool> not_in(const Range& values)
-    const { return in_list(values, true); }
+        requires comparable_with<T, std::ranges::range_value_t<Range>>
+    expr<bool> not_in(const Range& values) const {
+        return in_list(values, true);
+    }
     template <class V>
-    requires comparable_with<T, V> expr<bool> not_in(std::initializer_list<V> values)
-    const { return in_list(values, true); }
+        requires comparable_with<T, V>
+    expr<bool> not_in(std::initializer_list<V> values) const {
+        return in_list(values, true);
+    }
     /// `col IN (SELECT ...)`: a query selecting one column.
     template <class M, class V>
-    requires comparable_with<T, V> expr<bool> in_(const select_query<M, std::tuple<V>>& q)
-    const { return in_query(q.to_fragment(), false); }
+        requires comparable_with<T, V>
+    expr<bool> in_(const select_query<M, std::tuple<V>>& q) const {
+        return in_query(q.to_fragment(), false);
+    }
     /// `col NOT IN (SELECT ...)`. As in SQL, a NULL among the subquery's values makes it match nothing: select
     /// a NOT NULL column, or filter the NULLs out in the subquery.
     template <class M, class V>
-    requires comparable_with<T, V> expr<bool> not_in(const select_query<M, std::tuple<V>>& q)
-    const { return in_query(q.to_fragment(), true); }
+        requires comparable_with<T, V>
+    expr<bool> not_in(const select_query<M, std::tuple<V>>& q) const {
+        return in_query(q.to_fragment(), true);
+    }
 
     template <class A, class B>
-    requires comparable_with<T, A> && comparable_with<T, B> expr<bool> between(const A& lo, const B& hi)
-    const {
+        requires comparable_with<T, A> && comparable_with<T, B>
+    expr<bool> between(const A& lo, const B& hi) const {
         detail::fragment f;
         f.text("(").append(sql_).text(" BETWEEN ").param(field<std::decay_t<A>>::to_value(lo)).text(" AND ");
         f.param(field<std::decay_t<B>>::to_value(hi)).text(")");
@@ -239,12 +257,7 @@ private:
     expr<bool> like_value(Value pattern) const {
         static_assert(std::is_same_v<detail::family_t<T>, detail::text_family>, "like() is for text columns");
         detail::fragment f;
-        f.text("(")
-            .append(sql_)
-            .text(" LIKE ")
-            .param(std::move(pattern))
-            .text(" ESCAPE ")
-            .add(detail::special::like_escape);
+        f.text("(").append(sql_).text(" LIKE ").param(std::move(pattern)).text(" ESCAPE ").add(detail::special::like_escape);
         f.text(")");
         return expr<bool>{std::move(f)};
     }
@@ -338,11 +351,11 @@ template <class A, class B>
 concept expr_operands = (is_expr<std::decay_t<A>>::value || is_expr<std::decay_t<B>>::value) &&
                         comparable_with<detail::operand_t<A>, detail::operand_t<B>>;
 
-#define ZEPHYR_DB_COMPARISON(OP, SQL)           \
-    template <class A, class B>                 \
-    requires expr_operands<A, B> expr<bool>     \
-    operator OP(const A& a, const B& b) {       \
-        return detail::binary<bool>(a, SQL, b); \
+#define ZEPHYR_DB_COMPARISON(OP, SQL)                                   \
+    template <class A, class B>                                         \
+        requires expr_operands<A, B>                                    \
+    expr<bool> operator OP(const A& a, const B& b) {                    \
+        return detail::binary<bool>(a, SQL, b);                         \
     }
 ZEPHYR_DB_COMPARISON(==, " = ")
 ZEPHYR_DB_COMPARISON(!=, " <> ")
@@ -352,12 +365,12 @@ ZEPHYR_DB_COMPARISON(>, " > ")
 ZEPHYR_DB_COMPARISON(>=, " >= ")
 #undef ZEPHYR_DB_COMPARISON
 
-#define ZEPHYR_DB_ARITHMETIC(OP, SQL)                                                                              \
-    template <class A, class B>                                                                                    \
-    requires expr_operands<A, B> && std::is_same_v<detail::family_t<detail::operand_t<A>>, detail::number_family>  \
-    auto operator OP(const A& a, const B& b) {                                                                     \
+#define ZEPHYR_DB_ARITHMETIC(OP, SQL)                                                                            \
+    template <class A, class B>                                                                                  \
+        requires expr_operands<A, B> && std::is_same_v<detail::family_t<detail::operand_t<A>>, detail::number_family> \
+    auto operator OP(const A& a, const B& b) {                                                                   \
         using R = std::conditional_t<is_expr<std::decay_t<A>>::value, detail::operand_t<A>, detail::operand_t<B>>; \
-        return detail::binary<R>(a, SQL, b);                                                                       \
+        return detail::binary<R>(a, SQL, b);                                                                     \
     }
 ZEPHYR_DB_ARITHMETIC(+, " + ")
 ZEPHYR_DB_ARITHMETIC(-, " - ")
@@ -418,7 +431,8 @@ expr<std::optional<detail::unopt_t<T>>> max(const expr<T>& e) {
 }
 /// The first of the expressions that is not NULL.
 template <class T, class V>
-requires comparable_with<T, V> expr<detail::unopt_t<T>> coalesce(const expr<T>& e, const V& fallback) {
+    requires comparable_with<T, V>
+expr<detail::unopt_t<T>> coalesce(const expr<T>& e, const V& fallback) {
     detail::fragment f;
     f.text("COALESCE(").append(e.sql()).text(", ").append(detail::operand(fallback)).text(")");
     return expr<detail::unopt_t<T>>{std::move(f)};
@@ -707,8 +721,7 @@ private:
     static Task<std::vector<R>> fetch_with_relations(Session& db, detail::statement st,
                                                      std::vector<detail::loader<T>> loaders) {
         std::vector<R> rows = co_await db.query_params<R>(st.sql, std::move(st.params));
-        for (auto& load : loaders)
-            co_await load(db, rows);
+        for (auto& load : loaders) co_await load(db, rows);
         co_return rows;
     }
 
@@ -727,8 +740,8 @@ select_query<T, T> select() {
 /// `SELECT <items> FROM T`; rows are std::tuple of the items' types, by position. To read rows into a struct by
 /// column name, use select_as<T, R>() with `expr.as("name")` items.
 template <model_type T, class... Items>
-requires(sizeof...(Items) > 0 && (is_expr<Items>::value && ...))
-    select_query<T, std::tuple<typename detail::item_type<Items>::type...>> select(const Items&... items) {
+    requires(sizeof...(Items) > 0 && (is_expr<Items>::value && ...))
+select_query<T, std::tuple<typename detail::item_type<Items>::type...>> select(const Items&... items) {
     detail::fragment f;
     bool first = true;
     ((f.text(first ? "" : ", ").append(detail::select_item(items)), first = false), ...);
@@ -736,7 +749,8 @@ requires(sizeof...(Items) > 0 && (is_expr<Items>::value && ...))
 }
 /// `SELECT <items> FROM T` read into R (a described struct matched by column names, or a tuple).
 template <model_type T, class R, class... Items>
-requires(sizeof...(Items) > 0) select_query<T, R> select_as(const Items&... items) {
+    requires(sizeof...(Items) > 0)
+select_query<T, R> select_as(const Items&... items) {
     detail::fragment f;
     bool first = true;
     ((f.text(first ? "" : ", ").append(detail::select_item(items)), first = false), ...);
@@ -887,8 +901,8 @@ template <class T>
 class update_query : public detail::write_query<T, update_query<T>> {
 public:
     template <class M, class V>
-    requires comparable_with<M, detail::operand_t<V>> || std::is_same_v<std::decay_t<V>, std::nullopt_t> update_query&
-    set(M T::*m, const V& v) & {
+        requires comparable_with<M, detail::operand_t<V>> || std::is_same_v<std::decay_t<V>, std::nullopt_t>
+    update_query& set(M T::*m, const V& v) & {
         if (!set_.empty()) set_.text(", ");
         set_.id("", detail::member_name(m)).text(" = ");
         if constexpr (std::is_same_v<std::decay_t<V>, std::nullopt_t>)
@@ -898,8 +912,8 @@ public:
         return *this;
     }
     template <class M, class V>
-    requires comparable_with<M, detail::operand_t<V>> || std::is_same_v<std::decay_t<V>, std::nullopt_t> update_query
-    set(M T::*m, const V& v) && {
+        requires comparable_with<M, detail::operand_t<V>> || std::is_same_v<std::decay_t<V>, std::nullopt_t>
+    update_query set(M T::*m, const V& v) && {
         set(m, v);
         return std::move(*this);
     }
@@ -979,13 +993,11 @@ detail::statement insert_query<T>::to_sql(dialect d) const {
     }
     detail::fragment f;
     f.text("INSERT INTO ").id("", t.name).text(" (");
-    for (std::size_t i = 0; i < cols.size(); ++i)
-        f.text(i ? ", " : "").id("", cols[i]->name);
+    for (std::size_t i = 0; i < cols.size(); ++i) f.text(i ? ", " : "").id("", cols[i]->name);
     f.text(") VALUES ");
     for (std::size_t r = 0; r < rows_.size(); ++r) {
         f.text(r ? ", (" : "(");
-        for (std::size_t i = 0; i < cols.size(); ++i)
-            f.text(i ? ", " : "").param(detail::column_value(rows_[r], cols[i]->name));
+        for (std::size_t i = 0; i < cols.size(); ++i) f.text(i ? ", " : "").param(detail::column_value(rows_[r], cols[i]->name));
         f.text(")");
     }
     if (conflict_set_ && action_ == conflict_action::none)
@@ -996,10 +1008,8 @@ detail::statement insert_query<T>::to_sql(dialect d) const {
             set.clear();
             for (const auto* c : cols) {
                 bool keep = c->name == t.created_at || c->auto_increment;
-                for (const auto& k : conflict_)
-                    keep = keep || k == c->name;
-                for (const auto& k : t.primary_key)
-                    keep = keep || k == c->name;
+                for (const auto& k : conflict_) keep = keep || k == c->name;
+                for (const auto& k : t.primary_key) keep = keep || k == c->name;
                 if (!keep) set.push_back(c->name);
             }
         }
@@ -1018,8 +1028,7 @@ detail::statement insert_query<T>::to_sql(dialect d) const {
             f.text(" ON CONFLICT");
             if (!conflict_.empty()) {
                 f.text(" (");
-                for (std::size_t i = 0; i < conflict_.size(); ++i)
-                    f.text(i ? ", " : "").id("", conflict_[i]);
+                for (std::size_t i = 0; i < conflict_.size(); ++i) f.text(i ? ", " : "").id("", conflict_[i]);
                 f.text(")");
             }
             if (action_ == conflict_action::nothing || set.empty()) {

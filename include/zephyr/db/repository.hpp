@@ -27,8 +27,8 @@ namespace zephyr::db {
 template <class T>
 struct page {
     std::vector<T> items;
-    std::int64_t total = 0;   ///< Rows over all pages.
-    std::int64_t number = 1;  ///< This page, from 1.
+    std::int64_t total = 0;     ///< Rows over all pages.
+    std::int64_t number = 1;    ///< This page, from 1.
     std::int64_t per_page = 0;
     std::int64_t pages() const noexcept { return per_page > 0 ? (total + per_page - 1) / per_page : 0; }
 };
@@ -162,8 +162,7 @@ Task<void> load_has_many(Session& db, std::vector<T>& rows, std::vector<C> T::*m
         std::vector<C> children = co_await q.all(db);
         for (auto& child : children) {
             if (const auto* idx = own.find(column_value(child, r.foreign_key)))
-                for (std::size_t i : *idx)
-                    (rows[i].*m).push_back(child);
+                for (std::size_t i : *idx) (rows[i].*m).push_back(child);
         }
     }
 }
@@ -177,8 +176,7 @@ Task<void> load_belongs_to(Session& db, std::vector<T>& rows, std::optional<P> T
         std::vector<P> parents = co_await select<P>().where(column_in(p.name, p.key(), own.keys, from, to)).all(db);
         for (auto& parent : parents) {
             if (const auto* idx = own.find(column_value(parent, p.key())))
-                for (std::size_t i : *idx)
-                    rows[i].*m = parent;
+                for (std::size_t i : *idx) rows[i].*m = parent;
         }
     }
 }
@@ -217,8 +215,7 @@ Task<void> load_many_to_many(Session& db, std::vector<T>& rows, std::vector<C> T
         for (auto& [owner, child] : sink.rows) {
             auto it = own.rows.find(owner);
             if (it == own.rows.end()) continue;
-            for (std::size_t i : it->second)
-                (rows[i].*m).push_back(child);
+            for (std::size_t i : it->second) (rows[i].*m).push_back(child);
         }
     }
 }
@@ -238,8 +235,7 @@ loader<T> make_loader(Member T::*m) {
             if (r.kind == relation_kind::has_many)
                 return [m, r](Session& db, std::vector<T>& rows) { return load_has_many<T, Other>(db, rows, m, r); };
             if (r.kind == relation_kind::many_to_many)
-                return
-                    [m, r](Session& db, std::vector<T>& rows) { return load_many_to_many<T, Other>(db, rows, m, r); };
+                return [m, r](Session& db, std::vector<T>& rows) { return load_many_to_many<T, Other>(db, rows, m, r); };
         } else {
             if (r.kind == relation_kind::belongs_to)
                 return [m, r](Session& db, std::vector<T>& rows) { return load_belongs_to<T, Other>(db, rows, m, r); };
@@ -254,8 +250,7 @@ loader<T> make_loader(Member T::*m) {
 /// Loads `first` into the rows, then `then` into all the related rows it brought, which are moved out of their
 /// owners for it and back after.
 template <class T, class Member, class Child>
-Task<void> load_nested(Session& db, std::vector<T>& rows, Member T::*m, loader<T> first,
-                       std::vector<loader<Child>> then) {
+Task<void> load_nested(Session& db, std::vector<T>& rows, Member T::*m, loader<T> first, std::vector<loader<Child>> then) {
     co_await first(db, rows);
     std::vector<Child> flat;
     for (T& row : rows) {
@@ -263,20 +258,17 @@ Task<void> load_nested(Session& db, std::vector<T>& rows, Member T::*m, loader<T
         if constexpr (std::is_same_v<Member, std::optional<Child>>) {
             if (related) flat.push_back(std::move(*related));
         } else {
-            for (Child& c : related)
-                flat.push_back(std::move(c));
+            for (Child& c : related) flat.push_back(std::move(c));
         }
     }
-    for (auto& load : then)
-        co_await load(db, flat);
+    for (auto& load : then) co_await load(db, flat);
     std::size_t next = 0;
     for (T& row : rows) {
         Member& related = row.*m;
         if constexpr (std::is_same_v<Member, std::optional<Child>>) {
             if (related) *related = std::move(flat[next++]);
         } else {
-            for (Child& c : related)
-                c = std::move(flat[next++]);
+            for (Child& c : related) c = std::move(flat[next++]);
         }
     }
 }
@@ -313,7 +305,8 @@ Task<T> get(Session& db, const K& key) {
 
 /// The first row whose column `m` equals `v`, or nullopt.
 template <model_type T, class M, class V>
-requires comparable_with<M, V> Task<std::optional<T>> find_by(Session& db, M T::*m, const V& v) {
+    requires comparable_with<M, V>
+Task<std::optional<T>> find_by(Session& db, M T::*m, const V& v) {
     return select<T>().where(col(m) == v).first(db);
 }
 
@@ -322,8 +315,7 @@ template <model_type T>
 Task<std::vector<T>> all(Session& db) {
     const table_def& t = schema_of<T>();
     auto q = select<T>();
-    for (const auto& k : t.primary_key)
-        q.order_by(expr<int>{detail::fragment{}.id(t.name, k)});
+    for (const auto& k : t.primary_key) q.order_by(expr<int>{detail::fragment{}.id(t.name, k)});
     return q.all(db);
 }
 
@@ -400,11 +392,11 @@ Task<bool> remove(Session& db, const T& obj) {
 
 /// Deletes the row with this primary key; false when there was none.
 template <model_type T, class K>
-requires(!std::is_same_v<std::decay_t<K>, T>) Task<bool> remove(Session& db, const K& key) {
+    requires(!std::is_same_v<std::decay_t<K>, T>)
+Task<bool> remove(Session& db, const K& key) {
     const table_def& t = schema_of<T>();
-    const exec_result r = co_await delete_from<T>()
-                              .where(detail::column_equals(t.name, t.key(), field<std::decay_t<K>>::to_value(key)))
-                              .execute(db);
+    const exec_result r =
+        co_await delete_from<T>().where(detail::column_equals(t.name, t.key(), field<std::decay_t<K>>::to_value(key))).execute(db);
     co_return r.affected_rows > 0;
 }
 
@@ -420,8 +412,7 @@ Task<page<R>> paginate(Session& db, select_query<T, R> q, std::int64_t number, s
     out.number = number;
     out.per_page = per_page;
     out.total = co_await q.count(db);
-    if ((number - 1) * per_page < out.total)
-        out.items = co_await q.limit(per_page).offset((number - 1) * per_page).all(db);
+    if ((number - 1) * per_page < out.total) out.items = co_await q.limit(per_page).offset((number - 1) * per_page).all(db);
     co_return out;
 }
 
