@@ -144,6 +144,23 @@ TEST(db_query, null_checks_in_between_and_not) {
         R"(SELECT "tags"."id" FROM "tags" WHERE ((NOT ("tags"."id" BETWEEN ? AND ?)) AND ("tags"."id" NOT IN (?))))");
 }
 
+TEST(db_query, aliases_join_a_table_to_itself) {
+    const db::alias<author> older{"older"};
+    auto q = db::select<author>(col(&author::name), older(&author::name))
+                 .join(older, older(&author::age) > col(&author::age))
+                 .order_by(older(&author::name));
+    static_assert(std::is_same_v<decltype(q)::row_type, std::tuple<std::string, std::string>>);
+    EXPECT_EQ(sql(q), R"(SELECT "authors"."name", "older"."name" FROM "authors" JOIN "authors" AS "older" )"
+                      R"(ON ("older"."age" > "authors"."age") ORDER BY "older"."name")");
+    EXPECT_EQ(sql(db::select<post>(col(&post::title)).left_join(older, older(&author::id) == col(&post::author_id)),
+                  dialect::mysql),
+              "SELECT `posts`.`title` FROM `posts` LEFT JOIN `authors` AS `older` ON (`older`.`id` = `posts`.`author_id`)");
+    // An alias is an identifier, never SQL.
+    for (const char* bad : {"", "1st", "a b", "x\"; DROP TABLE authors; --", "a.b"}) {
+        EXPECT_THROW(db::alias<author>{bad}, db::Error) << bad;
+    }
+}
+
 TEST(db_query, joins_aggregates_group_by_having) {
     auto q = db::select<author>(col(&author::name), db::count(col(&post::id)), db::avg(col(&post::score)))
                  .join<post>(col(&post::author_id) == col(&author::id))

@@ -299,6 +299,33 @@ expr<M> col(M T::*m) {
     return expr<M>{std::move(f)};
 }
 
+/// Model T under another name in a query: a self-join, or the same table joined twice. Its columns are
+/// `a(&T::member)`; join it with `join(a, on)` / `left_join(a, on)`:
+///
+///     const db::alias<employee> boss{"boss"};
+///     auto rows = co_await db::select<employee>(col(&employee::name), boss(&employee::name))
+///                     .left_join(boss, boss(&employee::id) == col(&employee::manager_id))
+///                     .all(db);
+///
+/// The name is an identifier (letters, digits, underscores; db::Error misuse otherwise), quoted like a table's.
+template <class T>
+class alias {
+public:
+    explicit alias(std::string name) : name_{std::move(name)} { detail::check_identifier(name_, "alias"); }
+
+    /// The column of `m` in this alias: `"boss"."name"`.
+    template <class M>
+    expr<M> operator()(M T::*m) const {
+        detail::fragment f;
+        f.id(name_, detail::member_name(m));
+        return expr<M>{std::move(f)};
+    }
+    const std::string& name() const noexcept { return name_; }
+
+private:
+    std::string name_;
+};
+
 /// A value as an expression (to compare two values, or to select a constant).
 template <class V>
 expr<std::decay_t<V>> val(const V& v) {
@@ -551,6 +578,27 @@ public:
         left_join<U>(on);
         return std::move(*this);
     }
+    /// JOIN / LEFT JOIN of a model under another name (db::alias).
+    template <class U>
+    select_query& join(const alias<U>& a, const expr<bool>& on) & {
+        add_join_as(" JOIN ", schema_of<U>().name, a.name(), on);
+        return *this;
+    }
+    template <class U>
+    select_query join(const alias<U>& a, const expr<bool>& on) && {
+        join(a, on);
+        return std::move(*this);
+    }
+    template <class U>
+    select_query& left_join(const alias<U>& a, const expr<bool>& on) & {
+        add_join_as(" LEFT JOIN ", schema_of<U>().name, a.name(), on);
+        return *this;
+    }
+    template <class U>
+    select_query left_join(const alias<U>& a, const expr<bool>& on) && {
+        left_join(a, on);
+        return std::move(*this);
+    }
 
     template <class V>
     select_query& order_by(const expr<V>& e, order o = order::asc) & {
@@ -701,6 +749,9 @@ private:
     template <class U>
     void add_join(std::string_view kind, const expr<bool>& on) {
         joins_.text(kind).id("", schema_of<U>().name).text(" ON ").append(on.sql());
+    }
+    void add_join_as(std::string_view kind, std::string_view table, std::string_view name, const expr<bool>& on) {
+        joins_.text(kind).id("", table).text(" AS ").id("", name).text(" ON ").append(on.sql());
     }
     static Task<std::optional<R>> first_of(Session&, Task<std::vector<R>> rows) {
         auto v = co_await std::move(rows);

@@ -271,6 +271,17 @@ TEST_P(orm, query_builder_runs_the_same_everywhere) {
                 .all(db);
         CO_ASSERT_EQ(writers.size(), 2u);
         EXPECT_EQ(writers[1].name, "bob");
+        // A self-join through an alias: each author with every older one.
+        const db::alias<author> older{"older"};
+        auto pairs = co_await db::select<author>(col(&author::name), older(&author::name))
+                         .join(older, older(&author::age) > col(&author::age))
+                         .order_by(col(&author::name))
+                         .order_by(older(&author::name))
+                         .all(db);
+        CO_ASSERT_EQ(pairs.size(), 3u);  // bob (17) < ada (36) < cy (52)
+        EXPECT_EQ(pairs[0], std::make_tuple(std::string{"ada"}, std::string{"cy"}));
+        EXPECT_EQ(pairs[1], std::make_tuple(std::string{"bob"}, std::string{"ada"}));
+        EXPECT_EQ(pairs[2], std::make_tuple(std::string{"bob"}, std::string{"cy"}));
         auto silent = co_await db::select<author>()
                           .where(col(&author::id).not_in(db::select<post>(col(&post::author_id))))
                           .all(db);
