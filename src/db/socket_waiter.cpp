@@ -89,6 +89,11 @@ Task<void> socket_waiter::readable() { return wait(asio::posix::descriptor_base:
 
 Task<void> socket_waiter::writable() { return wait(asio::posix::descriptor_base::wait_write); }
 
+Task<void> socket_waiter::readable_unmapped() {
+    if (orphaned()) throw connection_lost{"the connection's event loop has stopped"};
+    return descriptor_->async_wait(asio::posix::descriptor_base::wait_read, asio::use_awaitable);
+}
+
 Task<std::exception_ptr> settled(Task<void> t) {
     std::exception_ptr failure;
     try {

@@ -32,6 +32,9 @@ public:
     Task<void> readable();
     /// Suspends until the socket is writable. Throws db::connection_lost when orphaned.
     Task<void> writable();
+    /// readable() for a caller that treats every failure alike: one coroutine frame less. Throws
+    /// db::connection_lost when orphaned, boost::system::system_error when the wait fails.
+    Task<void> readable_unmapped();
     bool orphaned() const noexcept { return orphaned_.load(std::memory_order_acquire); }
 
 private:

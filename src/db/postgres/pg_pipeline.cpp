@@ -864,7 +864,7 @@ Task<std::optional<exec_result>> pg_shared_connections::run(std::string_view sql
                 std::exception_ptr failure;
                 try {
                     if (unsent == 0) {
-                        co_await socket.readable();
+                        co_await socket.readable_unmapped();  // any failure is handled alike below
                     } else {
                         // The socket is full: wait to send the rest, and read meanwhile (the server may itself be
                         // waiting for us to read before it reads on).
