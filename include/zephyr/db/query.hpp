@@ -18,6 +18,9 @@
 //     co_await delete_from<user>().where(col(&user::last_seen) < cutoff).execute(db);
 #pragma once
 
+// clang-format 14 joins requires-clauses onto the declarations they constrain: this file keeps its layout.
+// clang-format off
+
 #include <zephyr/core/task.hpp>
 #include <zephyr/db/error.hpp>
 #include <zephyr/db/model.hpp>
@@ -1105,3 +1108,4 @@ void detail::write_query<T, Derived>::finish(fragment& f, dialect d, std::string
 }
 
 }  // namespace zephyr::db
+// clang-format on

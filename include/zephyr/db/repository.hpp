@@ -10,6 +10,9 @@
 //     auto authors = co_await db::select<user>().with(&user::posts).all(db);   // 2 queries in all
 #pragma once
 
+// clang-format 14 joins requires-clauses onto the declarations they constrain: this file keeps its layout.
+// clang-format off
+
 #include <zephyr/db/query.hpp>
 
 #include <chrono>
@@ -444,3 +447,4 @@ Task<void> load(Session& db, T& row, nested_relation<T, Member, Next...> relatio
 }
 
 }  // namespace zephyr::db
+// clang-format on
