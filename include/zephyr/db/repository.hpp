@@ -73,13 +73,18 @@ void set_key(T& obj, std::string_view column, std::int64_t id) {
 /// sequence up to `value` when it is behind. Nothing on the other dialects.
 Task<void> advance_generated_key(Session& db, const table_def& t, const column_def& key, std::int64_t value);
 
+/// The table's generated key column (a single integer primary key the database assigns), or null.
+inline const column_def* generated_key(const table_def& t) {
+    if (t.primary_key.size() != 1) return nullptr;
+    const column_def* c = t.find(t.primary_key.front());
+    return c && c->auto_increment ? c : nullptr;
+}
+
 /// The generated key column of T when obj leaves it to the database (0), else null.
 template <class T>
 const column_def* pending_key(const T& obj) {
-    const table_def& t = schema_of<T>();
-    if (t.primary_key.size() != 1) return nullptr;
-    const column_def* c = t.find(t.primary_key.front());
-    if (!c || !c->auto_increment) return nullptr;
+    const column_def* c = generated_key(schema_of<T>());
+    if (!c) return nullptr;
     const Value v = column_value(obj, c->name);
     return v.type() == Value::kind::integer && v.as_int() == 0 ? c : nullptr;
 }
@@ -355,8 +360,8 @@ Task<void> insert(Session& db, T& obj) {
         co_await detail::insert_returning_key(db, obj, *key);
     } else {
         co_await db::insert(obj).execute(db);
-        const column_def* generated = t.primary_key.size() == 1 ? t.find(t.primary_key.front()) : nullptr;
-        if (generated && generated->auto_increment && db.dialect() == dialect::postgresql) {
+        const column_def* generated = detail::generated_key(t);
+        if (generated && db.dialect() == dialect::postgresql) {
             const Value v = detail::column_value(obj, generated->name);
             if (v.type() == Value::kind::integer) co_await detail::advance_generated_key(db, t, *generated, v.as_int());
         }
@@ -421,25 +426,14 @@ Task<page<R>> paginate(Session& db, select_query<T, R> q, std::int64_t number, s
 
 /// Loads a relation of rows already read (one query for all of them). `relation` is a member
 /// (`&author::posts`) or a db::nested() path.
-template <class T, class Member>
-Task<void> load(Session& db, std::vector<T>& rows, Member T::*relation) {
-    co_await detail::make_loader<T>(relation)(db, rows);
-}
-template <class T, class Member, class... Next>
-Task<void> load(Session& db, std::vector<T>& rows, nested_relation<T, Member, Next...> relation) {
+template <class T, class Relation>
+Task<void> load(Session& db, std::vector<T>& rows, Relation relation) {
     co_await detail::make_loader<T>(relation)(db, rows);
 }
 
 /// Loads a relation of one row.
-template <model_type T, class Member>
-Task<void> load(Session& db, T& row, Member T::*relation) {
-    std::vector<T> rows;
-    rows.push_back(std::move(row));
-    co_await detail::make_loader<T>(relation)(db, rows);
-    row = std::move(rows.front());
-}
-template <model_type T, class Member, class... Next>
-Task<void> load(Session& db, T& row, nested_relation<T, Member, Next...> relation) {
+template <model_type T, class Relation>
+Task<void> load(Session& db, T& row, Relation relation) {
     std::vector<T> rows;
     rows.push_back(std::move(row));
     co_await detail::make_loader<T>(relation)(db, rows);
