@@ -4,6 +4,7 @@
 
 #include "db/sql_text.hpp"
 
+#include <boost/container/small_vector.hpp>
 #include <boost/core/demangle.hpp>
 
 #include <fmt/format.h>
@@ -25,22 +26,26 @@ bool iequal(std::string_view a, std::string_view b) noexcept {
 
 void find_columns(const Row& row, const std::string_view* names, std::size_t* out, std::size_t n,
                   std::string_view type_name) {
+    // Each column's name is asked once (a virtual call into the driver, and a strlen for PostgreSQL).
     const std::size_t columns = row.size();
+    boost::container::small_vector<std::string_view, 16> have(columns);
+    for (std::size_t c = 0; c < columns; ++c)
+        have[c] = row.name(c);
     for (std::size_t m = 0; m < n; ++m) {
         std::size_t found = columns;
         // Usually the select list names the members in order: the column at the member's own position first.
-        if (m < columns && row.name(m) == names[m]) found = m;
+        if (m < columns && have[m] == names[m]) found = m;
         for (std::size_t c = 0; c < columns && found == columns; ++c)
-            if (row.name(c) == names[m]) found = c;
+            if (have[c] == names[m]) found = c;
         for (std::size_t c = 0; c < columns && found == columns; ++c)
-            if (iequal(row.name(c), names[m])) found = c;
+            if (iequal(have[c], names[m])) found = c;
         if (found == columns) {
-            std::string have;
+            std::string list;
             for (std::size_t c = 0; c < columns; ++c)
-                have += (c ? ", " : "") + std::string{row.name(c)};
+                list += (c ? ", " : "") + std::string{have[c]};
             throw Error{errc::bad_result,
                         fmt::format("the result has no column '{}' for member {}::{} (columns: {})", names[m],
-                                    boost::core::demangle(std::string{type_name}.c_str()), names[m], have)};
+                                    boost::core::demangle(std::string{type_name}.c_str()), names[m], list)};
         }
         out[m] = found;
     }

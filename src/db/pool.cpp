@@ -353,7 +353,7 @@ void Connection::release() noexcept {
     pool_.reset();
 }
 
-Task<exec_result> Connection::run(std::string_view sql, Params params, RowSink* sink) {
+Task<exec_result> Connection::run(std::string_view sql, const Params& params, RowSink* sink) {
     if (!conn_) throw Error{errc::misuse, "this db::Connection is empty (moved from, or released)"};
     co_return co_await conn_->run(sql, params, sink);
 }
@@ -396,7 +396,7 @@ Tx::~Tx() {
     if (active_ && conn_) conn_.conn_->in_transaction = true;
 }
 
-Task<exec_result> Tx::run(std::string_view sql, Params params, RowSink* sink) {
+Task<exec_result> Tx::run(std::string_view sql, const Params& params, RowSink* sink) {
     if (!conn_) co_await ensure_begun();
     if (!active_) throw Error{errc::misuse, "the transaction is already committed or rolled back"};
     co_return co_await conn_.conn_->run(sql, params, sink);
@@ -463,7 +463,7 @@ Pool::~Pool() { state_->close_all(); }
 
 Task<Connection> Pool::acquire() { return state_->acquire(state_); }
 
-Task<exec_result> Pool::run(std::string_view sql, Params params, RowSink* sink) {
+Task<exec_result> Pool::run(std::string_view sql, const Params& params, RowSink* sink) {
     // A single statement whose rows are not streamed runs on the driver's shared connection of this event loop
     // when the driver has one (PostgreSQL pipelines them): no connection is taken from the pool for it. Those
     // shared connections are the driver's, one per event loop, beside the max_size pooled ones; pool_stats leaves

@@ -90,7 +90,7 @@ public:
     Connection& operator=(Connection&&) noexcept;
     ~Connection();
 
-    Task<exec_result> run(std::string_view sql, Params params, RowSink* sink) override;
+    Task<exec_result> run(std::string_view sql, const Params& params, RowSink* sink) override;
     db::dialect dialect() const noexcept override;
     explicit operator bool() const noexcept { return conn_ != nullptr; }
 
@@ -124,7 +124,7 @@ public:
     Tx& operator=(Tx&&) noexcept;
     ~Tx();
 
-    Task<exec_result> run(std::string_view sql, Params params, RowSink* sink) override;
+    Task<exec_result> run(std::string_view sql, const Params& params, RowSink* sink) override;
     db::dialect dialect() const noexcept override;
 
     /// Makes the changes permanent. Throws what the database reports (a serialization failure at commit, ...).
@@ -172,7 +172,7 @@ public:
     ~Pool();
 
     /// Borrows a connection for one statement.
-    Task<exec_result> run(std::string_view sql, Params params, RowSink* sink) override;
+    Task<exec_result> run(std::string_view sql, const Params& params, RowSink* sink) override;
     db::dialect dialect() const noexcept override;
 
     /// A connection for several statements. Waits up to acquire_timeout when all max_size are in use (then

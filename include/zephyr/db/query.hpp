@@ -846,7 +846,7 @@ protected:
 
 private:
     static Task<exec_result> run(Session& db, statement st) {
-        co_return co_await db.run(st.sql, std::move(st.params), nullptr);
+        co_return co_await db.run(st.sql, st.params, nullptr);
     }
 };
 

@@ -93,7 +93,7 @@ template <class T>
 Task<void> insert_returning_key(Session& db, T& obj, const column_def& key) {
     if (db.dialect() == dialect::mysql) {
         detail::statement st = db::insert(obj).to_sql(dialect::mysql);
-        const exec_result r = co_await db.run(st.sql, std::move(st.params), nullptr);
+        const exec_result r = co_await db.run(st.sql, st.params, nullptr);
         if (r.last_insert_id) set_key(obj, key.name, *r.last_insert_id);
     } else {
         detail::statement st = db::insert(obj).to_sql(db.dialect());
@@ -123,7 +123,7 @@ template <class T>
 Task<bool> run_update(Session& db, T& obj) {
     set_time(obj, schema_of<T>().updated_at, stamp_now());
     detail::statement st = update_statement(obj, db.dialect());
-    const exec_result r = co_await db.run(st.sql, std::move(st.params), nullptr);
+    const exec_result r = co_await db.run(st.sql, st.params, nullptr);
     co_return r.affected_rows > 0;
 }
 
@@ -219,7 +219,7 @@ Task<void> load_many_to_many(Session& db, std::vector<T>& rows, std::vector<C> T
         f.text(" ORDER BY ").id(c.name, c.key());
         statement st = render(f, db.dialect());
         owned_sink<C> sink;
-        co_await db.run(st.sql, std::move(st.params), &sink);
+        co_await db.run(st.sql, st.params, &sink);
         for (auto& [owner, child] : sink.rows) {
             auto it = own.rows.find(owner);
             if (it == own.rows.end()) continue;

@@ -27,7 +27,7 @@ namespace zephyr::db {
 
 /// What a statement did.
 struct exec_result {
-    std::uint64_t affected_rows = 0;              ///< Rows inserted, updated or deleted.
+    std::uint64_t affected_rows = 0;               ///< Rows inserted, updated or deleted.
     std::optional<std::int64_t> last_insert_id{};  ///< The generated key (SQLite, MySQL); PostgreSQL: use RETURNING.
 };
 
@@ -105,7 +105,7 @@ public:
     Task<std::vector<T>> query_params(std::string_view sql, Params params) {
         std::vector<T> out;
         detail::vector_sink<T> sink{out};
-        co_await run(sql, std::move(params), &sink);
+        co_await run(sql, params, &sink);
         co_return out;
     }
 
@@ -117,7 +117,7 @@ public:
     template <class T>
     Task<std::optional<T>> query_opt_params(std::string_view sql, Params params) {
         detail::first_sink<T> sink;
-        co_await run(sql, std::move(params), &sink);
+        co_await run(sql, params, &sink);
         co_return std::move(sink.value);
     }
 
@@ -129,7 +129,7 @@ public:
     template <class T>
     Task<T> query_one_params(std::string_view sql, Params params) {
         detail::first_sink<T> sink;
-        co_await run(sql, std::move(params), &sink);
+        co_await run(sql, params, &sink);
         if (!sink.value) detail::no_row(sql);
         co_return std::move(*sink.value);
     }
@@ -150,18 +150,23 @@ public:
     template <class T, class F>
     Task<std::size_t> for_each_params(F f, std::string_view sql, Params params) {
         detail::each_sink<T, F> sink{f};
-        co_await run(sql, std::move(params), &sink);
+        co_await run(sql, params, &sink);
         co_return sink.count;
     }
 
     /// Runs a statement that returns no rows (or whose rows are not wanted).
     template <class... Args>
     Task<exec_result> execute(std::string_view sql, const Args&... args) {
-        return run(sql, make_params(args...), nullptr);
+        return execute_params(sql, make_params(args...));
+    }
+    Task<exec_result> execute_params(std::string_view sql, Params params) {
+        co_return co_await run(sql, params, nullptr);
     }
 
     /// Runs one statement, handing each row to `sink` (may be null). The primitive the calls above are built on.
-    virtual Task<exec_result> run(std::string_view sql, Params params, RowSink* sink) = 0;
+    /// Like `sql`, `params` is not copied: it must outlive the co_await (a temporary in the co_await expression
+    /// does).
+    virtual Task<exec_result> run(std::string_view sql, const Params& params, RowSink* sink) = 0;
     /// The dialect of the database behind this session.
     virtual db::dialect dialect() const noexcept = 0;
 

@@ -103,6 +103,10 @@ public:
     virtual std::string_view get_text(std::size_t column) const = 0;
     /// The bytes of a binary column.
     virtual std::string get_bytes(std::size_t column) const = 0;
+    /// Identifies the result's columns (their names and order): the same for every result of one prepared
+    /// statement, never reused for other columns, 0 when the driver cannot tell. Reading rows into a struct
+    /// looks the members' columns up once per shape instead of once per result.
+    virtual std::uint64_t shape() const noexcept { return 0; }
 
     /// The column's value as T (see db::field).
     template <class T>

@@ -25,6 +25,7 @@
 #include <boost/asio/detail/scheduler.hpp>
 #include <boost/asio/execution/context.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/query.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -109,9 +110,10 @@ struct pg_entry {
     }
 
     RowSink* sink = nullptr;
-    std::string_view sql{};  ///< With `signature`, the statement's key in the cache.
-    std::string_view signature{};
+    std::string_view sql{};       ///< With `signature`, the statement's key in the cache.
+    std::string signature{};      ///< Copied when it prepares (its parameters are gone once it is sent).
     std::uint64_t statement = 0;  ///< The prepared statement's number.
+    std::uint64_t shape = 0;      ///< Its Row::shape when it runs by name (0 when it is parsed unnamed).
     bool prepares = false;        ///< Its group begins with the statement's Parse (whose result comes first).
     int results = 0;              ///< Results read so far (counted for those that prepare).
     std::uint64_t affected_rows = 0;
@@ -164,6 +166,7 @@ struct cached_statement {
     /// Parse would fail them with "does not exist"): each sends its own unnamed Parse with its Bind.
     bool ready = false;
     std::string text{};  ///< With $n placeholders; kept until ready.
+    std::uint64_t shape = pg_new_shape();
 };
 
 /// "s<number>", the server-side name of a prepared statement, without allocating.
@@ -209,6 +212,7 @@ public:
         std::exception_ptr failure;
         pg_link opened;
         executor_ = ex;
+        if (const auto* io = executor_.target<asio::io_context::executor_type>()) io_ = &io->context();
         try {
             opened = co_await open_fn(std::move(ex));
             if (PQenterPipelineMode(opened.conn) != 1)
@@ -310,7 +314,7 @@ public:
         if (fresh) {
             if (statements_.size() >= statement_cache_size) evict_oldest();
             it = statements_
-                     .emplace(statement_key{std::string{sql}, bound.signature()},
+                     .emplace(statement_key{std::string{sql}, std::string{bound.signature()}},
                               cached_statement{++statement_counter_, 0, false, std::move(text)})
                      .first;
             known = &it->second;
@@ -347,8 +351,9 @@ public:
         slots_.push_back(pg_slot{&e});
         e.slot = &slots_.back();
         e.sql = sql;
-        e.signature = bound.signature();
+        if (fresh) e.signature = bound.signature();  // confirm_statement() looks it up when its Parse is answered
         e.statement = cached.number;
+        e.shape = fresh || cached.ready ? cached.shape : 0;
         e.prepares = fresh;
         return !fresh && cached.ready;
     }
@@ -394,8 +399,10 @@ public:
             switch (status) {
                 case PGRES_TUPLES_OK:
                 case PGRES_SINGLE_TUPLE:
-                    deliver(res.get(), *e);
-                    if (status == PGRES_TUPLES_OK) e->affected_rows = pg_command_rows(res.get());
+                    pg_deliver(res.get(), e->sink, e->shape, e->rows, e->sink_error);
+                    // A statement that returns rows affected as many (SELECT, or RETURNING): counted, not parsed
+                    // from the command tag (shared statements never use single-row mode).
+                    if (status == PGRES_TUPLES_OK) e->affected_rows = static_cast<std::uint64_t>(PQntuples(res.get()));
                     break;
                 case PGRES_COMMAND_OK:
                     e->affected_rows = pg_command_rows(res.get());
@@ -429,14 +436,14 @@ public:
 
     /// True when `e` failed because its prepared statement is gone from the server (DEALLOCATE ALL, DISCARD) or
     /// its plan no longer fits (a table it reads changed shape); the statement is then forgotten, so preparing it
-    /// again fixes it. Outside a transaction nothing was done: it can run again.
-    bool stale(const pg_entry& e) {
+    /// again fixes it. Outside a transaction nothing was done: it can run again. `params`: the statement's.
+    bool stale(const pg_entry& e, const Params& params) {
         if (!e.error || e.failure || e.rows != 0 || e.sink_error) return false;
         const char* state = PQresultErrorField(e.error.get(), PG_DIAG_SQLSTATE);
         if (!state) return false;
         const std::string_view s{state};
         if (s != "0A000" && s != "26000") return false;
-        forget_statement(e.sql, e.signature, e.statement, s != "26000");
+        forget_statement(e.sql, pg_params{params}.signature(), e.statement, s != "26000");
         return true;
     }
 
@@ -541,34 +548,19 @@ private:
     void mark_answered() noexcept {
         if (just_answered_) return;
         try {
-            asio::post(executor_, [self = weak_from_this()] {
+            auto reset = [self = weak_from_this()] {
                 if (auto p = self.lock()) p->just_answered_ = false;
-            });
+            };
+            // Straight to the io_context when the loop is one (as Zephyr's are): cheaper than through the
+            // type-erased executor.
+            if (io_) {
+                asio::post(*io_, std::move(reset));
+            } else {
+                asio::post(executor_, std::move(reset));
+            }
             just_answered_ = true;
         } catch (...) {
             // Without the reset the flag must not be set: the check then simply runs.
-        }
-    }
-
-    static void deliver(const PGresult* res, pg_entry& e) noexcept {
-        if (!e.sink || e.sink_error) return;
-        const int n = PQntuples(res);
-        pg_row row{res, 0};
-        try {
-            e.sink->expect(static_cast<std::size_t>(n));
-        } catch (...) {
-            e.sink_error = std::current_exception();
-            return;
-        }
-        for (int i = 0; i < n; ++i) {
-            row.at(i);
-            try {
-                e.sink->on_row(row);
-                ++e.rows;
-            } catch (...) {
-                e.sink_error = std::current_exception();
-                return;
-            }
         }
     }
 
@@ -660,6 +652,7 @@ private:
     std::weak_ptr<pg_shared_connections> owner_;
     asio::execution_context* loop_;
     asio::any_io_executor executor_{};
+    asio::io_context* io_ = nullptr;  ///< The loop, when it is an io_context.
     bool corked_ = false;
     bool can_cork_ = true;
     std::size_t batch_ = 0;       ///< Statements sent in the current corked turn.
@@ -776,6 +769,7 @@ std::pair<std::shared_ptr<pg_pipeline>, bool> pg_shared_connections::find_or_cre
         created = std::make_shared<pg_pipeline>(weak_from_this(), loop);
         if (!single_threaded(*loop)) created->st = pg_pipeline::state::unsuitable;
         by_loop_[loop] = created;
+        changed_locked();
     }
     asio::use_service<pg_loop_service>(*loop).add(created);  // forgets it when the loop is destroyed
     const bool open_it = created->st == pg_pipeline::state::opening;
@@ -789,6 +783,7 @@ void pg_shared_connections::forget(asio::execution_context* loop, const pg_pipel
     if (it != by_loop_.end() && it->second.get() == p) {
         dropped = std::move(it->second);
         by_loop_.erase(it);
+        changed_locked();
     }
 }
 
@@ -798,22 +793,63 @@ void pg_shared_connections::close_all() noexcept {
         std::lock_guard lock{mutex_};
         closed_ = true;
         all.swap(by_loop_);
+        changed_locked();
     }
     for (auto& [loop, p] : all)
         p->close();
 }
 
-Task<std::optional<exec_result>> pg_shared_connections::run(std::string_view sql, const Params& params, RowSink* sink) {
+namespace {
+
+/// Versions of the sets of shared connections, unique in the process (see pg_shared_connections::version_).
+std::atomic<std::uint64_t> last_version{0};
+
+/// The shared connection this thread found last, and in which version of which set: while that set has not
+/// changed, it is still the connection of that loop (only the loop's own thread removes it, or the set's
+/// destruction), so a statement finds it without taking the set's lock.
+struct found_connection {
+    const pg_shared_connections* set = nullptr;
+    const asio::execution_context* loop = nullptr;
+    std::uint64_t version = 0;
+    pg_pipeline* connection = nullptr;
+};
+thread_local found_connection last_found;
+
+}  // namespace
+
+std::uint64_t pg_shared_connections::next_version() noexcept {
+    return last_version.fetch_add(1, std::memory_order_relaxed) + 1;
+}
+
+void pg_shared_connections::changed_locked() noexcept {
+    version_.store(next_version(), std::memory_order_release);
+}
+
+std::shared_ptr<pg_pipeline> pg_shared_connections::ready(asio::execution_context* loop) {
+    pg_pipeline* found = nullptr;
+    found_connection& last = last_found;
+    if (last.set == this && last.loop == loop && last.version == version_.load(std::memory_order_acquire)) {
+        found = last.connection;
+    } else {
+        std::lock_guard lock{mutex_};
+        auto it = by_loop_.find(loop);
+        if (it == by_loop_.end()) return nullptr;
+        found = it->second.get();
+        last = found_connection{this, loop, version_.load(std::memory_order_relaxed), found};
+    }
+    if (found->st != pg_pipeline::state::open) return nullptr;
+    std::shared_ptr<pg_pipeline> p = found->shared_from_this();
+    if (!p->usable_after_idle()) return nullptr;  // broken now: connect() replaces it
+    return p;
+}
+
+Task<std::shared_ptr<pg_pipeline>> pg_shared_connections::connect(asio::execution_context* loop) {
     const asio::any_io_executor ex = co_await asio::this_coro::executor;
-    asio::execution_context* const loop = &asio::query(ex, asio::execution::context);
-    const pg_params bound{params};
-    bool prepared_again = false;
-    int replaced = 0;
-    for (;;) {
+    for (int replaced = 0;;) {
         std::shared_ptr<pg_pipeline> p;
         bool open_it = false;
         std::tie(p, open_it) = find_or_create(loop);
-        if (p->st == pg_pipeline::state::unsuitable) co_return std::nullopt;
+        if (p->st == pg_pipeline::state::unsuitable) co_return nullptr;
         if (open_it) {
             std::exception_ptr cancelled;  // before it could start (the caller's coroutine was cancelled)
             try {
@@ -840,10 +876,43 @@ Task<std::optional<exec_result>> pg_shared_connections::run(std::string_view sql
             if (++replaced > 3) throw connection_lost{"the shared PostgreSQL connection keeps breaking"};
             continue;
         }
+        co_return p;
+    }
+}
+
+namespace {
+
+/// Sends the statement. Its parameters in libpq's form live on this function's stack, not in the caller's
+/// coroutine frame (which Asio then recycles instead of allocating: it keeps frames up to 1 KiB).
+bool submit_statement(pg_pipeline& p, std::string_view sql, const Params& params, pg_entry& e) {
+    const pg_params bound{params};
+    return p.submit(sql, bound, e);
+}
+
+/// Waits until the socket is readable or writable; returns how the wait failed (null: it did not).
+Task<std::exception_ptr> readable_or_writable(socket_waiter& socket) {
+    auto r = co_await (settled(socket.readable()) || settled(socket.writable()));
+    co_return r.index() == 0 ? std::get<0>(r) : std::get<1>(r);
+}
+
+}  // namespace
+
+Task<std::optional<exec_result>> pg_shared_connections::run(std::string_view sql, const Params& params, RowSink* sink) {
+    const asio::any_io_executor ex = co_await asio::this_coro::executor;
+    asio::execution_context* const loop = &asio::query(ex, asio::execution::context);
+    bool prepared_again = false;
+    for (;;) {
+        // The loop's connection, open and checked; the rest (opening it, waiting for another caller to open
+        // it, replacing a broken one) in a coroutine of its own, so its frame is only paid for then.
+        std::shared_ptr<pg_pipeline> p = ready(loop);
+        if (!p) {
+            p = co_await connect(loop);
+            if (!p) co_return std::nullopt;  // the loop may be run by several threads
+        }
 
         pg_entry e;
         e.sink = sink;
-        const bool named = p->submit(sql, bound, e);
+        const bool named = submit_statement(*p, sql, params, e);
         while (!e.done) {
             if (p->leading) {
                 co_await suspend(e.handler);  // woken when done, or to take over the reading
@@ -862,17 +931,16 @@ Task<std::optional<exec_result>> pg_shared_connections::run(std::string_view sql
                 }
                 socket_waiter& socket = *p->link.waiter;
                 std::exception_ptr failure;
-                try {
-                    if (unsent == 0) {
+                if (unsent == 0) {
+                    try {
                         co_await socket.readable_unmapped();  // any failure is handled alike below
-                    } else {
-                        // The socket is full: wait to send the rest, and read meanwhile (the server may itself be
-                        // waiting for us to read before it reads on).
-                        auto r = co_await (settled(socket.readable()) || settled(socket.writable()));
-                        failure = r.index() == 0 ? std::get<0>(r) : std::get<1>(r);
+                    } catch (...) {
+                        failure = std::current_exception();
                     }
-                } catch (...) {
-                    failure = std::current_exception();
+                } else {
+                    // The socket is full: wait to send the rest, and read meanwhile (the server may itself be
+                    // waiting for us to read before it reads on).
+                    failure = co_await readable_or_writable(socket);
                 }
                 if (p->st != pg_pipeline::state::open) break;  // failed by someone else meanwhile
                 if (!PQconsumeInput(p->link.conn)) {
@@ -896,7 +964,7 @@ Task<std::optional<exec_result>> pg_shared_connections::run(std::string_view sql
             p->hand_off();
             if (abandoned) std::rethrow_exception(abandoned);
         }
-        if (!prepared_again && named && p->stale(e)) {
+        if (!prepared_again && named && p->stale(e, params)) {
             prepared_again = true;
             continue;
         }

@@ -28,6 +28,7 @@
 
 #include <libpq-fe.h>
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -73,7 +74,7 @@ public:
     /// Opens a connection (ready, not yet in pipeline mode) whose socket is watched by the event loop of `ex`.
     using opener = std::function<Task<pg_link>(boost::asio::any_io_executor ex)>;
 
-    explicit pg_shared_connections(opener open) : open_{std::move(open)} {}
+    explicit pg_shared_connections(opener open) : open_{std::move(open)}, version_{next_version()} {}
     pg_shared_connections(const pg_shared_connections&) = delete;
     pg_shared_connections& operator=(const pg_shared_connections&) = delete;
     ~pg_shared_connections() { close_all(); }
@@ -82,8 +83,9 @@ public:
     /// Parse), and a single plain SELECT/WITH/VALUES/TABLE/INSERT/UPDATE/DELETE without.
     static bool shareable(std::string_view sql, const Params& params) noexcept;
 
-    /// Runs one statement on the calling event loop's shared connection; nullopt (nothing done) when that loop
-    /// may be run by several threads, which a shared connection cannot serve (it has no lock).
+    /// Runs one statement on the calling event loop's shared connection; on a pooled connection of `pool` when
+    /// that loop may be run by several threads, which a shared connection cannot serve (it has no lock). Holding
+    /// `pool` keeps the driver, and so these connections, alive.
     Task<std::optional<exec_result>> run(std::string_view sql, const Params& params, RowSink* sink);
 
     /// Closes every shared connection (the driver is going away).
@@ -91,6 +93,11 @@ public:
 
 private:
     friend class pg_pipeline;
+    /// The shared connection of `loop` when it is open and passed its idle check; null otherwise.
+    std::shared_ptr<pg_pipeline> ready(boost::asio::execution_context* loop);
+    /// The shared connection of `loop`, opened (or waited for, or replaced when broken) as needed; null when the
+    /// loop may be run by several threads. Throws connection_lost when none can be opened.
+    Task<std::shared_ptr<pg_pipeline>> connect(boost::asio::execution_context* loop);
     /// The shared connection of `loop`, and whether the caller must open it (it was just created).
     std::pair<std::shared_ptr<pg_pipeline>, bool> find_or_create(boost::asio::execution_context* loop);
     /// Drops `p` from the map if it is still the connection of `loop`.
@@ -100,6 +107,11 @@ private:
     std::mutex mutex_;
     std::unordered_map<boost::asio::execution_context*, std::shared_ptr<pg_pipeline>> by_loop_;
     bool closed_ = false;
+    /// Changes (from a process-wide counter) whenever by_loop_ does: see ready().
+    std::atomic<std::uint64_t> version_;
+    static std::uint64_t next_version() noexcept;
+    /// by_loop_ changed (under the mutex).
+    void changed_locked() noexcept;
 };
 
 }  // namespace zephyr::db::detail

@@ -2,8 +2,12 @@
 
 #include "db/sql_text.hpp"
 
+#include <zephyr/db/session.hpp>
+
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <atomic>
 #include <charconv>
 #include <cstring>
 #include <limits>
@@ -51,24 +55,23 @@ void pg_row::null_column(std::size_t column) const {
 }
 
 std::int64_t pg_row::get_int(std::size_t column) const {
-    const std::string_view t = text(column);
-    // The common case first: an optional minus and at most 18 digits, which cannot overflow. Anything else
-    // (longer, a plus sign, not a number) goes through from_chars and its errors.
-    if (!t.empty() && t.size() <= 19) {
-        const bool negative = t[0] == '-';
-        const std::size_t first = negative ? 1 : 0;
-        if (t.size() - first <= 18 && t.size() > first) {
-            std::int64_t v = 0;
-            std::size_t i = first;
-            for (; i < t.size(); ++i) {
-                const unsigned digit = static_cast<unsigned>(t[i]) - '0';
-                if (digit > 9) break;
-                v = v * 10 + static_cast<std::int64_t>(digit);
-            }
-            if (i == t.size()) return negative ? -v : v;
-        }
-    }
+    if (column >= static_cast<std::size_t>(columns_)) no_column(column);
+    // The common case first: an optional minus and 1 to 18 digits (which cannot overflow) up to the NUL libpq
+    // ends every value with, so the length is not asked for. Anything else (NULL, empty, longer, a plus sign,
+    // not a number) goes through from_chars and its errors.
+    const char* const s = PQgetvalue(res_, row_, static_cast<int>(column));
+    const bool negative = *s == '-';
+    const char* const first = s + (negative ? 1 : 0);
+    const char* p = first;
     std::int64_t v = 0;
+    for (const char* const last = first + 18; p < last; ++p) {  // stops at the NUL at the latest
+        const unsigned digit = static_cast<unsigned>(*p) - '0';
+        if (digit > 9) break;
+        v = v * 10 + static_cast<std::int64_t>(digit);
+    }
+    if (*p == '\0' && p != first) return negative ? -v : v;
+
+    const std::string_view t = text(column);
     const auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
     if (ec == std::errc::result_out_of_range)
         fail(column, fmt::format("'{}' does not fit a 64-bit integer", excerpt(t)));
@@ -124,69 +127,93 @@ std::string pg_row::get_bytes(std::size_t column) const {
     return out;
 }
 
+std::uint64_t pg_new_shape() noexcept {
+    static std::atomic<std::uint64_t> last{0};
+    return last.fetch_add(1, std::memory_order_relaxed) + 1;
+}
+
+void pg_deliver(const PGresult* res, RowSink* sink, std::uint64_t shape, std::size_t& rows,
+                std::exception_ptr& sink_error) noexcept {
+    if (!sink || sink_error) return;
+    const int n = PQntuples(res);
+    pg_row row{res, 0, shape};
+    try {
+        sink->expect(static_cast<std::size_t>(n));
+        for (int i = 0; i < n; ++i) {
+            row.at(i);
+            sink->on_row(row);
+            ++rows;
+        }
+    } catch (...) {
+        sink_error = std::current_exception();
+    }
+}
+
 // ---- pg_params ----------------------------------------------------------------------------------------------
 
-pg_params::pg_params(const Params& params) {
-    const std::size_t n = params.size();
-    numbers_.reserve(n);  // pointers into these are kept: the vectors must never reallocate
-    converted_.reserve(n);
-    values_.reserve(n);
-    lengths_.reserve(n);
-    formats_.reserve(n);
-    types_.reserve(n);
-    signature_.reserve(n);
+pg_params::pg_params(const Params& params) : n_{params.size()} {
+    if (n_ <= inline_count) {
+        values_ = inline_.values;
+        numbers_ = inline_.numbers;
+        types_ = inline_.types;
+        lengths_ = inline_.lengths;
+        formats_ = inline_.formats;
+        signature_ = inline_.signature;
+    } else {
+        // One block, the arrays in order of alignment.
+        constexpr std::size_t entry = sizeof(const char*) + sizeof(number_text) + sizeof(Oid) + 2 * sizeof(int) + 1;
+        heap_.reset(new std::byte[n_ * entry]);  // not cleared: every entry is written below
+        std::byte* at = heap_.get();
+        values_ = reinterpret_cast<const char**>(at);
+        numbers_ = reinterpret_cast<number_text*>(at += n_ * sizeof(const char*));
+        types_ = reinterpret_cast<Oid*>(at += n_ * sizeof(number_text));
+        lengths_ = reinterpret_cast<int*>(at += n_ * sizeof(Oid));
+        formats_ = reinterpret_cast<int*>(at += n_ * sizeof(int));
+        signature_ = reinterpret_cast<char*>(at + n_ * sizeof(int));
+    }
     // Numbers, booleans and timestamps are sent with their type, so the server does not have to guess from
     // context (it guesses text inside CASE, VALUES lists and function arguments). Text stays untyped, so it
     // fits text, varchar, json or enum columns alike.
-    // Writes the text of a number (or a boolean) in place with `write(first, last)`, which returns its end.
-    auto add_number = [&](auto write, Oid type) {
-        char* text = numbers_.emplace_back().text;
-        char* end = write(text, text + sizeof(number_text::text) - 1);
-        *end = '\0';
-        values_.push_back(text);
-        lengths_.push_back(static_cast<int>(end - text));
-        formats_.push_back(0);
-        types_.push_back(type);
-    };
-    auto add_converted = [&](std::string s, Oid type) {
-        converted_.push_back(std::move(s));
-        values_.push_back(converted_.back().c_str());
-        lengths_.push_back(static_cast<int>(converted_.back().size()));
-        formats_.push_back(0);
-        types_.push_back(type);
-    };
-    for (std::size_t i = 0; i < n; ++i) {
+    for (std::size_t i = 0; i < n_; ++i) {
         const Value& v = params[i];
         // Parameter types are fixed when a statement is prepared: the cache key includes them.
         static constexpr char kind_letters[] = {'n', 'b', 'i', 'r', 't', 'B', 'T'};
-        const bool big = v.type() == Value::kind::integer && (v.as_int() < std::numeric_limits<std::int32_t>::min() ||
-                                                              v.as_int() > std::numeric_limits<std::int32_t>::max());
-        signature_.push_back(big ? 'I' : kind_letters[static_cast<int>(v.type())]);
+        signature_[i] = kind_letters[static_cast<int>(v.type())];
+        values_[i] = nullptr;
+        types_[i] = 0;
+        // The text of a number or a boolean, written in place by `write(first, last)` (which returns its end).
+        auto number = [&](auto write, Oid type) {
+            char* text = numbers_[i].text;
+            *write(text, text + sizeof(number_text::text) - 1) = '\0';
+            values_[i] = text;
+            types_[i] = type;
+        };
         switch (v.type()) {
             case Value::kind::null:
-                values_.push_back(nullptr);
-                lengths_.push_back(0);
-                formats_.push_back(0);
-                types_.push_back(0);
-                break;
+                break;  // a null value of unknown type
             case Value::kind::boolean:
-                add_number(
+                number(
                     [&](char* first, char*) {
                         *first = v.as_bool() ? 't' : 'f';
                         return first + 1;
                     },
                     pg_bool_oid);
                 break;
-            case Value::kind::integer:
+            case Value::kind::integer: {
                 // int4 when it fits: it converts implicitly to int8 and numeric, and functions taking an
                 // integer (substr, pg_terminate_backend) accept it; int8 only for values that need it.
-                add_number([&](char* first, char* last) { return std::to_chars(first, last, v.as_int()).ptr; },
-                           big ? pg_int8_oid : pg_int4_oid);
+                const std::int64_t x = v.as_int();
+                const bool big =
+                    x < std::numeric_limits<std::int32_t>::min() || x > std::numeric_limits<std::int32_t>::max();
+                if (big) signature_[i] = 'I';
+                number([&](char* first, char* last) { return std::to_chars(first, last, x).ptr; },
+                       big ? pg_int8_oid : pg_int4_oid);
                 break;
+            }
             case Value::kind::real:
                 // Shortest text that reads back as the same double; "inf", "-inf" and "nan" are accepted too.
-                add_number([&](char* first, char* last) { return std::to_chars(first, last, v.as_real()).ptr; },
-                           pg_float8_oid);
+                number([&](char* first, char* last) { return std::to_chars(first, last, v.as_real()).ptr; },
+                       pg_float8_oid);
                 break;
             case Value::kind::text: {
                 const std::string& s = v.as_text();
@@ -196,25 +223,31 @@ pg_params::pg_params(const Params& params) {
                                 fmt::format("parameter {} is text containing a NUL byte, which PostgreSQL text cannot "
                                             "hold; bind it as db::blob",
                                             i + 1)};
-                values_.push_back(s.c_str());
-                lengths_.push_back(static_cast<int>(s.size()));
-                formats_.push_back(0);
-                types_.push_back(0);
+                values_[i] = s.c_str();
                 break;
             }
             case Value::kind::blob: {
                 const std::string& s = v.as_text();
                 if (s.size() > static_cast<std::size_t>(std::numeric_limits<int>::max()))
                     throw Error{errc::misuse, fmt::format("parameter {} is larger than 2 GiB", i + 1)};
-                values_.push_back(s.data());
-                lengths_.push_back(static_cast<int>(s.size()));
-                formats_.push_back(1);  // binary: the raw bytes, no hex encoding on either side
-                types_.push_back(pg_bytea_oid);
+                if (!binary_) {
+                    // libpq reads lengths and formats only when a parameter is binary: filled from the first.
+                    std::fill_n(lengths_, n_, 0);
+                    std::fill_n(formats_, n_, 0);
+                    binary_ = true;
+                }
+                values_[i] = s.data();
+                lengths_[i] = static_cast<int>(s.size());
+                formats_[i] = 1;  // binary: the raw bytes, no hex encoding on either side
+                types_[i] = pg_bytea_oid;
                 break;
             }
             case Value::kind::timestamp:
                 // Explicitly UTC, so a timestamptz column stores the right instant whatever the session's zone.
-                add_converted(format_timestamp(v.as_int()) + "+00", pg_timestamptz_oid);
+                if (converted_.empty()) converted_.reserve(n_);
+                converted_.push_back(format_timestamp(v.as_int()) + "+00");
+                values_[i] = converted_.back().c_str();
+                types_[i] = pg_timestamptz_oid;
                 break;
         }
     }

@@ -4,16 +4,19 @@
 #include <zephyr/db/error.hpp>
 #include <zephyr/db/value.hpp>
 
-#include <boost/container/small_vector.hpp>
-
 #include <libpq-fe.h>
 
 #include <cstddef>
 #include <cstdint>
+#include <exception>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
+
+namespace zephyr::db {
+class RowSink;
+}
 
 namespace zephyr::db::detail {
 
@@ -34,7 +37,9 @@ inline constexpr Oid pg_timestamptz_oid = 1184;
 /// One row of a text-format result. Repointed at the next row with at() so one object serves a whole result.
 class pg_row final : public Row {
 public:
-    pg_row(const PGresult* res, int row) noexcept : res_{res}, row_{row}, columns_{PQnfields(res)} {}
+    /// `shape`: see Row::shape (pg_new_shape() per prepared statement, or 0).
+    pg_row(const PGresult* res, int row, std::uint64_t shape = 0) noexcept
+        : res_{res}, row_{row}, columns_{PQnfields(res)}, shape_{shape} {}
     void at(int row) noexcept { row_ = row; }
 
     std::size_t size() const noexcept override;
@@ -45,6 +50,7 @@ public:
     bool get_bool(std::size_t column) const override;
     std::string_view get_text(std::size_t column) const override;
     std::string get_bytes(std::size_t column) const override;
+    std::uint64_t shape() const noexcept override { return shape_; }
 
 private:
     /// The text of a column that exists and is not NULL (fails otherwise). Inline: every getter starts here.
@@ -63,7 +69,18 @@ private:
     const PGresult* res_;
     int row_;
     int columns_;  // PQnfields, asked once per result
+    std::uint64_t shape_;
 };
+
+/// A new value for Row::shape, unique in the process: one per prepared statement. A prepared statement's
+/// columns cannot change: when a table it reads changes them, PostgreSQL refuses to run it ("cached plan must
+/// not change result type") and it is prepared again, with a new shape.
+std::uint64_t pg_new_shape() noexcept;
+
+/// Hands each row of `res` to `sink` (when there is one and it has not failed before), counting them in `rows`;
+/// what the sink throws is kept in `sink_error` and ends the delivery.
+void pg_deliver(const PGresult* res, RowSink* sink, std::uint64_t shape, std::size_t& rows,
+                std::exception_ptr& sink_error) noexcept;
 
 /// The parameters of one statement as libpq's parallel arrays. Values point into `params` (or into strings
 /// kept here), so `params` must outlive this object.
@@ -71,30 +88,46 @@ class pg_params {
 public:
     /// Throws db::Error (misuse) for text that PostgreSQL cannot hold (a NUL byte).
     explicit pg_params(const Params& params);
+    pg_params(const pg_params&) = delete;  // points into itself
+    pg_params& operator=(const pg_params&) = delete;
 
-    int size() const noexcept { return static_cast<int>(values_.size()); }
-    const char* const* values() const noexcept { return values_.data(); }
-    const int* lengths() const noexcept { return lengths_.data(); }
-    const int* formats() const noexcept { return formats_.data(); }
-    const Oid* types() const noexcept { return types_.data(); }
-    /// Which parameters are bytes ('b') or anything else ('.'): part of a prepared statement's identity,
-    /// since the declared parameter types are fixed when the statement is prepared.
-    const std::string& signature() const noexcept { return signature_; }
+    int size() const noexcept { return static_cast<int>(n_); }
+    const char* const* values() const noexcept { return values_; }
+    /// Null unless a parameter is binary (a blob): libpq reads lengths and formats only for those.
+    const int* lengths() const noexcept { return binary_ ? lengths_ : nullptr; }
+    const int* formats() const noexcept { return binary_ ? formats_ : nullptr; }
+    const Oid* types() const noexcept { return types_; }
+    /// One letter per parameter for its kind (and 'I' for an integer that needs int8): part of a prepared
+    /// statement's identity, since the declared parameter types are fixed when the statement is prepared.
+    std::string_view signature() const noexcept { return {signature_, n_}; }
 
 private:
-    // Inline room for the usual few parameters: a statement's parameters cost no allocation.
-    template <class T>
-    using array = boost::container::small_vector<T, 8>;
     struct number_text {
         char text[32];  // the longest: a double's shortest form, 24 characters
     };
-    array<number_text> numbers_;    // text forms of numbers and booleans; reserved, never reallocated
-    array<std::string> converted_;  // text forms of timestamps; reserved, never reallocated
-    array<const char*> values_;
-    array<int> lengths_;
-    array<int> formats_;
-    array<Oid> types_;
-    std::string signature_;
+    /// Room for this many parameters inside the object: a statement's parameters cost no allocation.
+    static constexpr std::size_t inline_count = 8;
+    struct arrays {
+        const char* values[inline_count];
+        number_text numbers[inline_count];  // the text of parameter i when it is a number or a boolean
+        Oid types[inline_count];            // 0 (the server infers it) for text and null
+        int lengths[inline_count];
+        int formats[inline_count];
+        char signature[inline_count];
+    };
+
+    std::size_t n_;
+    bool binary_ = false;
+    // Arrays of n_ entries: those of inline_ for up to inline_count parameters, else in one heap block.
+    const char** values_;
+    number_text* numbers_;
+    Oid* types_;
+    int* lengths_;
+    int* formats_;
+    char* signature_;
+    std::unique_ptr<std::byte[]> heap_;
+    std::vector<std::string> converted_;  // text forms of timestamps; reserved, never reallocated
+    arrays inline_;
 };
 
 /// The rows a command affected (PQcmdTuples), 0 when it does not say.

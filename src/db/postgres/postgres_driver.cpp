@@ -19,9 +19,9 @@
 
 #include <boost/asio/cancellation_state.hpp>
 #include <boost/asio/execution/context.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/query.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -85,10 +85,11 @@ void log_notice(void*, const char* message) {
 /// What the results of one command amounted to.
 struct outcome {
     std::uint64_t affected_rows = 0;
-    std::size_t rows = 0;                ///< Rows handed to the sink.
-    pg_result_ptr error{};               ///< The first error result.
-    std::exception_ptr sink_error{};     ///< What the sink threw first (no rows are handed over after it).
-    std::string unsupported{};           ///< A COPY, which this driver does not speak.
+    std::size_t rows = 0;             ///< Rows handed to the sink.
+    pg_result_ptr error{};            ///< The first error result.
+    std::exception_ptr sink_error{};  ///< What the sink threw first (no rows are handed over after it).
+    std::string unsupported{};        ///< A COPY, which this driver does not speak.
+    std::uint64_t shape = 0;          ///< Row::shape of the rows (a prepared statement's), or 0.
 };
 
 class pg_connection final : public driver_connection {
@@ -172,6 +173,7 @@ private:
     struct cached_statement {
         std::string name{};
         std::uint64_t last_used = 0;
+        std::uint64_t shape = pg_new_shape();
     };
 
     void check_usable() {
@@ -282,13 +284,18 @@ private:
             pg_result_ptr res{PQgetResult(conn_)};
             if (!res) break;
             switch (PQresultStatus(res.get())) {
-                case PGRES_SINGLE_TUPLE: deliver(res.get(), sink, out); break;
+                case PGRES_SINGLE_TUPLE:
+                    pg_deliver(res.get(), sink, out.shape, out.rows, out.sink_error);
+                    break;
                 case PGRES_TUPLES_OK:
-                    deliver(res.get(), sink, out);
+                    pg_deliver(res.get(), sink, out.shape, out.rows, out.sink_error);
                     out.affected_rows = pg_command_rows(res.get());
                     break;
-                case PGRES_COMMAND_OK: out.affected_rows = pg_command_rows(res.get()); break;
-                case PGRES_EMPTY_QUERY: break;
+                case PGRES_COMMAND_OK:
+                    out.affected_rows = pg_command_rows(res.get());
+                    break;
+                case PGRES_EMPTY_QUERY:
+                    break;
                 case PGRES_COPY_IN:
                     // Ended at once with an error message: the server aborts the COPY and reports it.
                     out.unsupported = "COPY FROM STDIN";
@@ -304,35 +311,14 @@ private:
                     out.unsupported = "COPY TO STDOUT";
                     co_await discard_copy();
                     break;
-                case PGRES_COPY_BOTH: lost("a replication COPY began");
+                case PGRES_COPY_BOTH:
+                    lost("a replication COPY began");
                 default:  // PGRES_FATAL_ERROR, PGRES_BAD_RESPONSE, PGRES_NONFATAL_ERROR
                     if (!out.error) out.error = std::move(res);
                     break;
             }
         }
         discard_notifications();
-    }
-
-    static void deliver(const PGresult* res, RowSink* sink, outcome& out) noexcept {
-        if (!sink || out.sink_error) return;
-        const int n = PQntuples(res);
-        pg_row row{res, 0};
-        try {
-            sink->expect(static_cast<std::size_t>(n));
-        } catch (...) {
-            out.sink_error = std::current_exception();
-            return;
-        }
-        for (int i = 0; i < n; ++i) {
-            row.at(i);
-            try {
-                sink->on_row(row);
-                ++out.rows;
-            } catch (...) {
-                out.sink_error = std::current_exception();
-                return;
-            }
-        }
     }
 
     Task<void> discard_copy() {
@@ -352,7 +338,8 @@ private:
     /// connection keeps them for pg_listener.
     void discard_notifications() noexcept {
         if (keep_notifications_) return;
-        while (PGnotify* n = PQnotifies(conn_)) PQfreemem(n);
+        while (PGnotify* n = PQnotifies(conn_))
+            PQfreemem(n);
     }
 
     [[noreturn]] void raise_result(const PGresult* res, std::string_view sql) {
@@ -411,6 +398,7 @@ private:
             if (sink && sink->streaming) PQsetSingleRowMode(conn_);
             co_await flush();
             outcome out;
+            out.shape = it->second.shape;
             co_await collect(sink, out);
             if (attempt == 0 && !fresh && out.rows == 0 && !out.sink_error && stale_statement(out)) {
                 // The server no longer has the statement (DISCARD ALL, DEALLOCATE ALL) or its plan no longer
@@ -440,8 +428,7 @@ private:
                                           std::string_view sql) {
         if (pending_deallocate_.size() >= deallocate_batch) co_await deallocate_pending();
         std::string name = fmt::format("z{}", ++statement_counter_);
-        if (!PQsendPrepare(conn_, name.c_str(), text.c_str(), bound.size(), bound.types()))
-            send_failed(sql);
+        if (!PQsendPrepare(conn_, name.c_str(), text.c_str(), bound.size(), bound.types())) send_failed(sql);
         co_await flush();
         outcome out;
         co_await collect(nullptr, out);
@@ -466,7 +453,8 @@ private:
     Task<void> deallocate_pending() {
         if (PQtransactionStatus(conn_) != PQTRANS_IDLE) co_return;
         std::string script;
-        for (const std::string& name : pending_deallocate_) script += fmt::format("DEALLOCATE {};", name);
+        for (const std::string& name : pending_deallocate_)
+            script += fmt::format("DEALLOCATE {};", name);
         pending_deallocate_.clear();
         if (!PQsendQuery(conn_, script.c_str())) lost("deallocating statements");
         co_await flush();
@@ -626,7 +614,6 @@ public:
     }
 
 private:
-
     /// The addresses of host name resolve_, without blocking the event loop.
     Task<std::vector<std::string>> resolve(const asio::any_io_executor& ex, clock::time_point deadline) const {
         asio::ip::tcp::resolver resolver{ex};
@@ -636,8 +623,9 @@ private:
         // Errors as codes, not exceptions: awaitable operators would wait for the timer after a failure.
         boost::system::error_code resolve_ec;
         boost::system::error_code timer_ec;
-        auto r = co_await (resolver.async_resolve(resolve_, "0", asio::redirect_error(asio::use_awaitable, resolve_ec)) ||
-                           timer.async_wait(asio::redirect_error(asio::use_awaitable, timer_ec)));
+        auto r =
+            co_await (resolver.async_resolve(resolve_, "0", asio::redirect_error(asio::use_awaitable, resolve_ec)) ||
+                      timer.async_wait(asio::redirect_error(asio::use_awaitable, timer_ec)));
         if (r.index() == 1) {
             error = fmt::format("no answer from DNS within {} ms", timeout_.count());
         } else if (resolve_ec) {
@@ -650,8 +638,8 @@ private:
             if (out.empty()) error = "the name has no addresses";
         }
         if (!error.empty())
-            throw connection_lost{fmt::format("cannot connect to PostgreSQL at {}: cannot resolve '{}': {}", where_,
-                                              resolve_, error)};
+            throw connection_lost{
+                fmt::format("cannot connect to PostgreSQL at {}: cannot resolve '{}': {}", where_, resolve_, error)};
         co_return out;
     }
 
@@ -888,8 +876,8 @@ private:
     static std::string quote(const pg_connection& c, const std::string& channel) {
         char* q = PQescapeIdentifier(c.conn_, channel.data(), channel.size());
         if (!q)
-            throw Error{errc::misuse, fmt::format("the channel name cannot be used: {}",
-                                                  pg_clean_message(PQerrorMessage(c.conn_)))};
+            throw Error{errc::misuse,
+                        fmt::format("the channel name cannot be used: {}", pg_clean_message(PQerrorMessage(c.conn_)))};
         std::string out{q};
         PQfreemem(q);
         return out;
@@ -902,7 +890,8 @@ private:
         c->keep_notifications_ = true;
         if (!channels_.empty()) {
             std::string sql;
-            for (const std::string& ch : channels_) sql += "LISTEN " + quote(*c, ch) + ";";
+            for (const std::string& ch : channels_)
+                sql += "LISTEN " + quote(*c, ch) + ";";
             co_await c->simple(sql);
         }
         co_return c;

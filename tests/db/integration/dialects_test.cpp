@@ -15,9 +15,9 @@
 #include <gtest/gtest.h>
 
 namespace db = zephyr::db;
-using zephyr::Task;
 using db_test::col;
 using db_test::type_of;
+using zephyr::Task;
 
 namespace db_test {
 enum class mood { happy, grumpy };
@@ -35,6 +35,18 @@ struct sample {
     mood feeling = mood::happy;
 };
 BOOST_DESCRIBE_STRUCT(sample, (), (id, name, big, ratio, flag, data, at, note, feeling))
+
+struct pair_ab {
+    std::int64_t a = 0;
+    std::int64_t b = 0;
+};
+BOOST_DESCRIBE_STRUCT(pair_ab, (), (a, b))
+
+struct camel {
+    std::int64_t itemId = 0;
+    std::string displayName;
+};
+BOOST_DESCRIBE_STRUCT(camel, (), (itemId, displayName))
 }  // namespace db_test
 
 using db_test::sample;
@@ -134,7 +146,8 @@ TEST_P(dialects, constraint_errors_are_typed) {
         const std::string parent = table_ + "_p";
         co_await db.execute("DROP TABLE IF EXISTS " + table_);
         co_await db.execute("DROP TABLE IF EXISTS " + parent);
-        co_await db.execute("CREATE TABLE " + parent + " (id " + t(col::bigint) + " PRIMARY KEY, email VARCHAR(100) UNIQUE)");
+        co_await db.execute("CREATE TABLE " + parent + " (id " + t(col::bigint) +
+                            " PRIMARY KEY, email VARCHAR(100) UNIQUE)");
         co_await db.execute("CREATE TABLE " + table_ + " (id " + t(col::bigint) + " PRIMARY KEY, parent " +
                             t(col::bigint) + " NOT NULL REFERENCES " + parent + "(id), legs " + t(col::bigint) +
                             " CHECK (legs >= 0))");
@@ -175,7 +188,8 @@ TEST_P(dialects, constraint_errors_are_typed) {
 TEST_P(dialects, transactions_commit_roll_back_and_nest) {
     run([&]() -> Task<void> {
         auto& db = *pool_;
-        co_await db.execute("CREATE TABLE " + table_ + " (id " + t(col::bigint) + " PRIMARY KEY, v " + t(col::bigint) + ")");
+        co_await db.execute("CREATE TABLE " + table_ + " (id " + t(col::bigint) + " PRIMARY KEY, v " + t(col::bigint) +
+                            ")");
         co_await db.execute("INSERT INTO " + table_ + " (id, v) VALUES (1, 0)");
         const std::string bump = "UPDATE " + table_ + " SET v = v + 1 WHERE id = 1";
         co_await db.transaction([&](db::Tx& tx) -> Task<void> { co_await tx.execute(bump); });
@@ -201,7 +215,8 @@ TEST_P(dialects, transactions_commit_roll_back_and_nest) {
             co_await tx.transaction([&](db::Tx& inner) -> Task<void> { co_await inner.execute(bump); });  // 3
         });
         EXPECT_EQ(co_await db.scalar<std::int64_t>("SELECT v FROM " + table_ + " WHERE id = 1"), 3);
-        for (auto level : {db::isolation::read_committed, db::isolation::repeatable_read, db::isolation::serializable}) {
+        for (auto level :
+             {db::isolation::read_committed, db::isolation::repeatable_read, db::isolation::serializable}) {
             auto v = co_await db.transaction(
                 [&](db::Tx& tx) -> Task<std::int64_t> {
                     co_return co_await tx.scalar<std::int64_t>("SELECT v FROM " + table_ + " WHERE id = 1");
@@ -219,7 +234,8 @@ TEST_P(dialects, for_each_streams_ten_thousand_rows) {
         co_await db.transaction([&](db::Tx& tx) -> Task<void> {
             for (int i = 0; i < 100; ++i) {
                 std::string sql = "INSERT INTO " + table_ + " (v) VALUES ";
-                for (int k = 0; k < 100; ++k) sql += k ? ",(" + std::to_string(i * 100 + k + 1) + ")" : "(" + std::to_string(i * 100 + 1) + ")";
+                for (int k = 0; k < 100; ++k)
+                    sql += k ? ",(" + std::to_string(i * 100 + k + 1) + ")" : "(" + std::to_string(i * 100 + 1) + ")";
                 co_await tx.execute(sql);
             }
         });
@@ -259,6 +275,45 @@ TEST_P(dialects, a_busy_pool_serves_everyone) {
         EXPECT_LE(s.opened, 5u);
         EXPECT_EQ(s.in_use, 0u);
         EXPECT_GE(s.acquired, 40u);  // one per transaction (single statements may use a shared connection)
+    });
+}
+
+TEST_P(dialects, columns_are_matched_to_members_by_name) {
+    run([&]() -> Task<void> {
+        auto& db = *pool_;
+        // Any order, case ignored (PostgreSQL folds unquoted names to lower case), extra columns ignored.
+        auto rows = co_await db.query<db_test::camel>("SELECT 'x' AS extra, 'Ann' AS displayname, 7 AS ITEMID");
+        EXPECT_EQ(rows.size(), 1u);
+        if (rows.size() == 1) {
+            EXPECT_EQ(rows[0].itemId, 7);
+            EXPECT_EQ(rows[0].displayName, "Ann");
+        }
+        // An exact match wins over one that differs in case, wherever it is.
+        const char* exact = dialect() == db::dialect::mysql
+                                ? "SELECT 1 AS itemid, 'lower' AS displayname, 'exact' AS `displayName`"
+                                : "SELECT 1 AS itemid, 'lower' AS displayname, 'exact' AS \"displayName\"";
+        auto picked = co_await db.query_one<db_test::camel>(exact);
+        EXPECT_EQ(picked.displayName, "exact");
+        // Statements run again and again with other column orders, into the same struct: each its own order.
+        co_await db.execute("CREATE TABLE " + table_ + " (a " + t(col::bigint) + ", b " + t(col::bigint) + ")");
+        co_await db.execute("INSERT INTO " + table_ + " (a, b) VALUES (?, ?)", 1, 2);
+        for (int i = 0; i < 3; ++i) {
+            auto ab = co_await db.query_one<db_test::pair_ab>("SELECT a, b FROM " + table_ + " WHERE a = ?", 1);
+            auto ba = co_await db.query_one<db_test::pair_ab>("SELECT b, a FROM " + table_ + " WHERE a = ?", 1);
+            EXPECT_EQ(ab.a, 1);
+            EXPECT_EQ(ab.b, 2);
+            EXPECT_EQ(ba.a, 1);
+            EXPECT_EQ(ba.b, 2);
+        }
+        // A missing member names the struct, the member and the columns there are.
+        try {
+            (void)co_await db.query<db_test::camel>("SELECT 1 AS item_id, 'n' AS displayname");
+            ADD_FAILURE() << "a missing column was not reported";
+        } catch (const db::Error& e) {
+            EXPECT_EQ(e.kind(), db::errc::bad_result);
+            EXPECT_NE(std::string{e.what()}.find("itemId"), std::string::npos) << e.what();
+            EXPECT_NE(std::string{e.what()}.find("item_id, displayname"), std::string::npos) << e.what();
+        }
     });
 }
 

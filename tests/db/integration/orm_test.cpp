@@ -55,9 +55,9 @@ std::vector<tag> tags(std::vector<std::string> labels) {
 class counting_session final : public db::Session {
 public:
     explicit counting_session(db::Session& inner) : inner_{inner} {}
-    Task<db::exec_result> run(std::string_view sql, db::Params params, db::RowSink* sink) override {
+    Task<db::exec_result> run(std::string_view sql, const db::Params& params, db::RowSink* sink) override {
         ++statements;
-        return inner_.run(sql, std::move(params), sink);
+        return inner_.run(sql, params, sink);
     }
     db::dialect dialect() const noexcept override { return inner_.dialect(); }
     int statements = 0;

@@ -52,6 +52,12 @@ struct sample {
     std::optional<std::int32_t> maybe;
 };
 BOOST_DESCRIBE_STRUCT(sample, (), (id, flag, big, real, name, data, at, maybe))
+
+struct pair_ab {
+    std::int32_t a = 0;
+    std::int32_t b = 0;
+};
+BOOST_DESCRIBE_STRUCT(pair_ab, (), (a, b))
 }  // namespace pg_test
 using pg_test::sample;
 
@@ -1044,6 +1050,36 @@ ZEPHYR_TEST(Postgres, shared_connection_prepares_stale_statements_again) {
         EXPECT_EQ(std::get<1>(rows[0]), "n");
     }
     co_await pool.execute("DROP TABLE pgt_pipe_stale");
+}
+
+// Struct members are matched to a prepared statement's columns once (by its shape); when the columns change under
+// it, the statement is prepared again and its rows are matched again.
+ZEPHYR_TEST(Postgres, members_follow_columns_renamed_under_a_prepared_statement) {
+    db::Pool pool{pg_url(), db::pool_options{.max_size = 1}};
+    co_await pool.execute("DROP TABLE IF EXISTS pgt_shape");
+    co_await pool.execute("CREATE TABLE pgt_shape (a int, b int)");
+    co_await pool.execute("INSERT INTO pgt_shape VALUES (?, ?)", 1, 2);
+    const char* select = "SELECT * FROM pgt_shape WHERE a + b = ?";
+    db::Connection c = co_await pool.acquire();
+    for (db::Session* s : {static_cast<db::Session*>(&pool), static_cast<db::Session*>(&c)}) {
+        for (int i = 0; i < 2; ++i) {  // the second time from the prepared statement
+            const pg_test::pair_ab r = co_await s->query_one<pg_test::pair_ab>(select, 3);
+            EXPECT_EQ(r.a, 1);
+            EXPECT_EQ(r.b, 2);
+        }
+    }
+    // The first column is now called b and the second a: same types, other names.
+    co_await c.execute("ALTER TABLE pgt_shape RENAME COLUMN a TO tmp");
+    co_await c.execute("ALTER TABLE pgt_shape RENAME COLUMN b TO a");
+    co_await c.execute("ALTER TABLE pgt_shape RENAME COLUMN tmp TO b");
+    for (db::Session* s : {static_cast<db::Session*>(&pool), static_cast<db::Session*>(&c)}) {
+        for (int i = 0; i < 2; ++i) {
+            const pg_test::pair_ab r = co_await s->query_one<pg_test::pair_ab>(select, 3);
+            EXPECT_EQ(r.a, 2);
+            EXPECT_EQ(r.b, 1);
+        }
+    }
+    co_await c.execute("DROP TABLE pgt_shape");
 }
 
 ZEPHYR_TEST(Postgres, shared_connection_carries_large_statements_among_small_ones) {

@@ -8,14 +8,15 @@
 
 #include <array>
 #include <cstddef>
-#include <string_view>
+#include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <type_traits>
 #include <typeinfo>
 #include <utility>
 #include <vector>
-#include <optional>
 
 namespace zephyr::db::detail {
 
@@ -29,8 +30,8 @@ struct is_tuple_like<std::pair<A, B>> : std::true_type {};
 // std::conjunction stops at the first false member, so has_describe_members is only asked about user classes.
 template <class T>
 inline constexpr bool is_described_struct =
-    std::conjunction_v<std::is_class<T>, std::negation<is_tuple_like<T>>,
-                       std::negation<std::is_same<T, std::string>>, boost::describe::has_describe_members<T>>;
+    std::conjunction_v<std::is_class<T>, std::negation<is_tuple_like<T>>, std::negation<std::is_same<T, std::string>>,
+                       boost::describe::has_describe_members<T>>;
 
 template <class T>
 using members_of = boost::describe::describe_members<T, boost::describe::mod_public | boost::describe::mod_inherited>;
@@ -52,7 +53,8 @@ struct pointee<M C::*> {
 };
 
 template <class D>
-using is_column_member = std::negation<is_relation_shape<typename pointee<std::remove_cv_t<decltype(D::pointer)>>::type>>;
+using is_column_member =
+    std::negation<is_relation_shape<typename pointee<std::remove_cv_t<decltype(D::pointer)>>::type>>;
 
 /// The described members of T that are columns.
 template <class T>
@@ -81,7 +83,20 @@ public:
         if constexpr (is_described_struct<T>) {
             static constexpr auto names = member_names<T>();
             if (!ready_) {
-                find_columns(row, names.data(), columns_.data(), names.size(), typeid(T).name());
+                // Remembered per thread for the last shape read into T: a statement that runs again and again
+                // looks its columns up once.
+                struct remembered {
+                    std::uint64_t shape = 0;
+                    decltype(columns_) columns{};
+                };
+                static thread_local remembered last;
+                const std::uint64_t shape = row.shape();
+                if (shape != 0 && last.shape == shape) {
+                    columns_ = last.columns;
+                } else {
+                    find_columns(row, names.data(), columns_.data(), names.size(), typeid(T).name());
+                    if (shape != 0) last = remembered{shape, columns_};
+                }
                 ready_ = true;
             }
             T out{};
