@@ -27,6 +27,7 @@
 #include <zephyr/db/session.hpp>
 #include <zephyr/db/value.hpp>
 
+#include <algorithm>
 #include <concepts>
 #include <cstdint>
 #include <functional>
@@ -879,6 +880,18 @@ Value column_value(const T& obj, std::string_view name) {
 
 void check_returning(dialect d, std::string_view statement_kind);
 
+/// The table's generated key column (a single integer primary key the database assigns), or null.
+inline const column_def* generated_key(const table_def& t) {
+    if (t.primary_key.size() != 1) return nullptr;
+    const column_def* c = t.find(t.primary_key.front());
+    return c && c->auto_increment ? c : nullptr;
+}
+
+/// PostgreSQL: a row inserted with its own value for a generated key leaves the identity's sequence behind (the
+/// next generated key could collide with it), as MySQL's AUTO_INCREMENT and SQLite's rowid are not. Moves the
+/// sequence up to `value` when it is behind. Nothing on the other dialects.
+Task<void> advance_generated_key(Session& db, const table_def& t, const column_def& key, std::int64_t value);
+
 }  // namespace detail
 
 /// INSERT of one or more rows of model T.
@@ -931,8 +944,38 @@ public:
 
     detail::statement to_sql(dialect d) const;
 
+    /// Runs the statement. Rows inserted into PostgreSQL with keys of their own (an import, fixtures) move the
+    /// generated key's sequence past them, so later generated keys do not collide (one more statement, only
+    /// then; MySQL and SQLite do this themselves).
+    Task<exec_result> execute(Session& db) const {
+        exec_result r = co_await base::execute(db);
+        if (const std::int64_t top = own_key_max(db.dialect()); top > 0)
+            co_await detail::advance_generated_key(db, schema_of<T>(), *detail::generated_key(schema_of<T>()), top);
+        co_return r;
+    }
+    /// With returning(): the inserted rows, as stored. Moves the key's sequence as execute() does.
+    Task<std::vector<T>> all(Session& db) const {
+        std::vector<T> rows = co_await base::all(db);
+        if (const std::int64_t top = own_key_max(db.dialect()); top > 0)
+            co_await detail::advance_generated_key(db, schema_of<T>(), *detail::generated_key(schema_of<T>()), top);
+        co_return rows;
+    }
+
 private:
+    using base = detail::write_query<T, insert_query<T>>;
     enum class conflict_action { none, update, update_all, nothing };
+
+    /// On PostgreSQL, the largest generated key the rows give themselves (0: none do, or another dialect).
+    std::int64_t own_key_max(dialect d) const {
+        const column_def* key = detail::generated_key(schema_of<T>());
+        if (d != dialect::postgresql || key == nullptr) return 0;
+        std::int64_t top = 0;
+        for (const T& r : rows_) {
+            const Value v = detail::column_value(r, key->name);
+            if (v.type() == Value::kind::integer) top = std::max(top, v.as_int());
+        }
+        return top;
+    }
 
     std::vector<T> rows_;
     std::vector<std::string> conflict_, update_;

@@ -68,17 +68,6 @@ void set_key(T& obj, std::string_view column, std::int64_t id) {
     });
 }
 
-/// PostgreSQL: a row inserted with its own value for a generated key leaves the identity's sequence behind (the
-/// next generated key could collide with it), as MySQL's AUTO_INCREMENT and SQLite's rowid are not. Moves the
-/// sequence up to `value` when it is behind. Nothing on the other dialects.
-Task<void> advance_generated_key(Session& db, const table_def& t, const column_def& key, std::int64_t value);
-
-/// The table's generated key column (a single integer primary key the database assigns), or null.
-inline const column_def* generated_key(const table_def& t) {
-    if (t.primary_key.size() != 1) return nullptr;
-    const column_def* c = t.find(t.primary_key.front());
-    return c && c->auto_increment ? c : nullptr;
-}
 
 /// The generated key column of T when obj leaves it to the database (0), else null.
 template <class T>
@@ -359,12 +348,7 @@ Task<void> insert(Session& db, T& obj) {
     if (const column_def* key = detail::pending_key(obj)) {
         co_await detail::insert_returning_key(db, obj, *key);
     } else {
-        co_await db::insert(obj).execute(db);
-        const column_def* generated = detail::generated_key(t);
-        if (generated && db.dialect() == dialect::postgresql) {
-            const Value v = detail::column_value(obj, generated->name);
-            if (v.type() == Value::kind::integer) co_await detail::advance_generated_key(db, t, *generated, v.as_int());
-        }
+        co_await db::insert(obj).execute(db);  // moves the key's sequence past a key of its own
     }
 }
 

@@ -548,16 +548,9 @@ private:
     void mark_answered() noexcept {
         if (just_answered_) return;
         try {
-            auto reset = [self = weak_from_this()] {
+            post_to_loop([self = weak_from_this()] {
                 if (auto p = self.lock()) p->just_answered_ = false;
-            };
-            // Straight to the io_context when the loop is one (as Zephyr's are): cheaper than through the
-            // type-erased executor.
-            if (io_) {
-                asio::post(*io_, std::move(reset));
-            } else {
-                asio::post(executor_, std::move(reset));
-            }
+            });
             just_answered_ = true;
         } catch (...) {
             // Without the reset the flag must not be set: the check then simply runs.
@@ -630,7 +623,7 @@ private:
         corked_ = true;
         batch_ = 0;
         try {
-            asio::post(executor_, [self = shared_from_this()] { self->uncork(); });
+            post_to_loop([self = shared_from_this()] { self->uncork(); });
         } catch (...) {
             uncork();
         }
@@ -643,6 +636,17 @@ private:
         const int fd = link.conn ? PQsocket(link.conn) : -1;
         const int off = 0;
         if (fd >= 0) ::setsockopt(fd, IPPROTO_TCP, TCP_CORK, &off, sizeof off);
+    }
+
+    /// Runs `f` on the connection's event loop after what is ready now. Straight to the io_context when the loop
+    /// is one (Zephyr's are): cheaper than through the type-erased executor.
+    template <class F>
+    void post_to_loop(F f) {
+        if (io_) {
+            asio::post(*io_, std::move(f));
+        } else {
+            asio::post(executor_, std::move(f));
+        }
     }
 
     void forget_me() noexcept {
@@ -931,16 +935,16 @@ Task<std::optional<exec_result>> pg_shared_connections::run(std::string_view sql
                 }
                 socket_waiter& socket = *p->link.waiter;
                 std::exception_ptr failure;
-                if (unsent == 0) {
-                    try {
+                try {
+                    if (unsent == 0) {
                         co_await socket.readable_unmapped();  // any failure is handled alike below
-                    } catch (...) {
-                        failure = std::current_exception();
+                    } else {
+                        // The socket is full: wait to send the rest, and read meanwhile (the server may itself be
+                        // waiting for us to read before it reads on).
+                        failure = co_await readable_or_writable(socket);
                     }
-                } else {
-                    // The socket is full: wait to send the rest, and read meanwhile (the server may itself be
-                    // waiting for us to read before it reads on).
-                    failure = co_await readable_or_writable(socket);
+                } catch (...) {
+                    failure = std::current_exception();
                 }
                 if (p->st != pg_pipeline::state::open) break;  // failed by someone else meanwhile
                 if (!PQconsumeInput(p->link.conn)) {

@@ -205,7 +205,21 @@ TEST_P(orm, explicit_keys_are_kept_and_later_keys_follow_them) {
         author last{.name = "last"};
         co_await db::insert(db, last);
         EXPECT_GT(last.id, ghost.id);
-        EXPECT_EQ(co_await db::count<author>(db), 7);
+        // Several rows in one statement (an import), and with RETURNING, the same way.
+        author bulk1{.id = last.id + 20, .name = "bulk 1"};
+        author bulk2{.id = last.id + 30, .name = "bulk 2"};
+        const std::vector<author> bulk = list<author>(bulk1, bulk2);
+        co_await db::insert(bulk).execute(db);
+        author after_bulk{.name = "after bulk"};
+        co_await db::insert(db, after_bulk);
+        EXPECT_GT(after_bulk.id, last.id + 30);
+        author returned{.id = after_bulk.id + 5, .name = "returned"};
+        auto stored = co_await db::insert(returned).returning().all(db);
+        EXPECT_EQ(stored.size(), 1u);
+        author after_returning{.name = "after returning"};
+        co_await db::insert(db, after_returning);
+        EXPECT_GT(after_returning.id, after_bulk.id + 5);
+        EXPECT_EQ(co_await db::count<author>(db), 12);
     });
 }
 
