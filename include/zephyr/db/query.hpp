@@ -949,15 +949,13 @@ public:
     /// then; MySQL and SQLite do this themselves).
     Task<exec_result> execute(Session& db) const {
         exec_result r = co_await base::execute(db);
-        if (const std::int64_t top = own_key_max(db.dialect()); top > 0)
-            co_await detail::advance_generated_key(db, schema_of<T>(), *detail::generated_key(schema_of<T>()), top);
+        if (const std::int64_t top = own_key_max(db.dialect()); top > 0) co_await advance_key(db, top);
         co_return r;
     }
     /// With returning(): the inserted rows, as stored. Moves the key's sequence as execute() does.
     Task<std::vector<T>> all(Session& db) const {
         std::vector<T> rows = co_await base::all(db);
-        if (const std::int64_t top = own_key_max(db.dialect()); top > 0)
-            co_await detail::advance_generated_key(db, schema_of<T>(), *detail::generated_key(schema_of<T>()), top);
+        if (const std::int64_t top = own_key_max(db.dialect()); top > 0) co_await advance_key(db, top);
         co_return rows;
     }
 
@@ -975,6 +973,10 @@ private:
             if (v.type() == Value::kind::integer) top = std::max(top, v.as_int());
         }
         return top;
+    }
+    /// After own_key_max() found `top`: the generated key's sequence moved up to it.
+    static Task<void> advance_key(Session& db, std::int64_t top) {
+        return detail::advance_generated_key(db, schema_of<T>(), *detail::generated_key(schema_of<T>()), top);
     }
 
     std::vector<T> rows_;

@@ -68,7 +68,6 @@ void set_key(T& obj, std::string_view column, std::int64_t id) {
     });
 }
 
-
 /// The generated key column of T when obj leaves it to the database (0), else null.
 template <class T>
 const column_def* pending_key(const T& obj) {
